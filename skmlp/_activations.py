@@ -1,0 +1,72 @@
+"""Hidden-layer activation functions and their derivatives.
+
+Each activation overwrites its argument ``Z`` with ``A = activation(Z)``. Each
+derivative multiplies a gradient ``dL/dA`` in place by ``activation'(Z)``, which it
+reads from the activation output ``A``: every function here has a derivative that
+can be written in terms of its own output, so the pre-activations need not be kept.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+
+def identity(Z):
+    """Apply ``A = Z`` in place (a no-op, listed for symmetry)."""
+    return Z
+
+
+def logistic(Z):
+    """Apply the logistic sigmoid ``A = 1 / (1 + exp(-Z))`` in place."""
+    return expit(Z, out=Z)
+
+
+def tanh(Z):
+    """Apply the hyperbolic tangent ``A = tanh(Z)`` in place."""
+    return np.tanh(Z, out=Z)
+
+
+def relu(Z):
+    """Apply the rectified linear unit ``A = max(Z, 0)`` in place."""
+    return np.maximum(Z, 0, out=Z)
+
+
+def identity_derivative(A, delta):
+    """Multiply ``delta`` by the identity's derivative, which is 1."""
+    return delta
+
+
+def logistic_derivative(A, delta):
+    """Multiply ``delta`` in place by ``A * (1 - A)``, the sigmoid's derivative."""
+    delta *= A
+    delta *= 1 - A
+    return delta
+
+
+def tanh_derivative(A, delta):
+    """Multiply ``delta`` in place by ``1 - A**2``, the derivative of tanh."""
+    delta *= 1 - A**2
+    return delta
+
+
+def relu_derivative(A, delta):
+    """Multiply ``delta`` in place by the ReLU derivative: 1 where ``A > 0``, else 0.
+
+    The derivative at ``Z = 0`` is taken as 0.
+    """
+    np.multiply(delta, A > 0, out=delta)
+    return delta
+
+
+ACTIVATIONS = {
+    "identity": identity,
+    "logistic": logistic,
+    "tanh": tanh,
+    "relu": relu,
+}
+
+DERIVATIVES = {
+    "identity": identity_derivative,
+    "logistic": logistic_derivative,
+    "tanh": tanh_derivative,
+    "relu": relu_derivative,
+}

@@ -1,0 +1,83 @@
+"""Gradient clipping by L2 norm.
+
+Clipping runs between the backward pass and the update. A group of gradients
+whose L2 norm ``g`` exceeds ``max_norm`` is rescaled by ``max_norm / g``, which
+keeps its direction and sets its norm to ``max_norm``; a group at or below the
+bound is left as it is. Two groupings are offered:
+
+- ``"per_layer"``: each layer's weight gradient and each layer's bias gradient is
+  a group of its own;
+- ``"global"``: all gradients together form one group.
+
+A zero norm is never divided by, and a non-finite norm leaves its gradients
+unchanged so that the non-finite loss that follows stops training instead of
+clipping hiding it.
+"""
+
+import math
+
+import numpy as np
+
+
+class GradientClipper:
+    """Measure and clip the gradients held in one flat array.
+
+    Parameters
+    ----------
+    layout : ParameterLayout
+        Positions of the weights and biases in the flat gradient array.
+    max_norm : float or None
+        Largest L2 norm a group may have; ``None`` measures the norms without
+        clipping.
+    mode : {"per_layer", "global"}
+    dtype : numpy dtype
+
+    Attributes
+    ----------
+    group_starts : ndarray of shape (n_groups,)
+        Offset of each group in the flat array.
+    """
+
+    def __init__(self, layout, max_norm, mode, dtype):
+        self.max_norm = max_norm
+        self.mode = mode
+        if mode == "global":
+            self.group_starts = np.zeros(1, dtype=np.intp)
+        else:
+            self.group_starts = np.asarray(layout.segment_starts, dtype=np.intp)
+        self._group_ends = np.append(self.group_starts[1:], layout.size)
+        self._squares = np.empty(layout.size, dtype=dtype)
+
+    @property
+    def n_groups(self):
+        """Number of groups whose norms are measured."""
+        return len(self.group_starts)
+
+    def norms(self, grads):
+        """Return the L2 norm of each group of ``grads``, shape (n_groups,)."""
+        np.multiply(grads, grads, out=self._squares)
+        return np.sqrt(np.add.reduceat(self._squares, self.group_starts))
+
+    def clip(self, grads, norms):
+        """Rescale in place each group of ``grads`` whose norm exceeds the bound.
+
+        Parameters
+        ----------
+        grads : ndarray of shape (n_params,)
+        norms : ndarray of shape (n_groups,)
+            Norms before clipping, from :meth:`norms`.
+
+        Returns
+        -------
+        clipped : bool
+            True if any group was rescaled.
+        """
+        if self.max_norm is None or not norms.max() > self.max_norm:
+            return False
+
+        clipped = False
+        for start, end, norm in zip(self.group_starts, self._group_ends, norms):
+            if norm > self.max_norm and math.isfinite(norm):
+                grads[start:end] *= self.max_norm / norm
+                clipped = True
+        return clipped

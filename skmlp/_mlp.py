@@ -1,0 +1,878 @@
+"""The scikit-learn estimator: validation, state and the epoch loop.
+
+The estimator orchestrates. The calculus lives in ``_layers`` and ``_network``
+(forward and backward passes), ``_losses`` (output activations and losses),
+``_optimizers``, ``_schedules`` and ``_clipping`` (the update), and ``_training``
+(one epoch of mini-batches).
+"""
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn import get_config
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._clipping import GradientClipper
+from ._history import make_epoch_record, print_header, print_record
+from ._losses import LOG_OUTPUT_ACTIVATIONS, LOSS_FUNCTIONS, OUTPUT_ACTIVATIONS
+from ._network import ParameterLayout, forward_pass, initialize_parameters
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._schedules import LearningRateSchedule
+from ._targets import TargetEncoder
+from ._training import MiniBatchTrainer
+from .exceptions import DivergenceError
+
+_ACCEPT_SPARSE = ("csr", "csc")
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier trained by mini-batch gradient descent.
+
+    The forward pass, the backpropagation, the update rules, the learning-rate
+    schedule and the gradient clipping are written in numpy in this package.
+    Hidden layers compute ``A = activation(A_prev @ W + b)``; the output layer is
+    one sigmoid unit for two classes, a softmax over ``n_classes`` units for more,
+    and one sigmoid per label for a multilabel indicator target. The loss is the
+    mean cross-entropy, computed from the logits.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(64, 32)
+        Number of units in each hidden layer. An empty tuple gives a network
+        without hidden layers, which is logistic regression.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    solver : {"sgd", "adam"}, default="sgd"
+        Update rule. ``"sgd"`` is mini-batch gradient descent, plain unless
+        ``momentum > 0``; ``"adam"`` is Adam with ``beta_1``, ``beta_2`` and
+        ``epsilon``. The learning-rate schedule applies to both.
+
+    alpha : float, default=0.0
+        L2 penalty on the weights (not the biases). A mini-batch whose sample
+        weights sum to ``S`` adds ``alpha / (2 S) * sum(W ** 2)`` to its loss, as in
+        scikit-learn's ``MLPClassifier``.
+
+    batch_size : int, default=32
+        Rows per mini-batch. With ``batch_size >= n_samples`` every epoch is one
+        full-batch gradient step.
+
+    learning_rate : {"inverse_time", "constant", "invscaling", "adaptive"}, \
+            default="inverse_time"
+        Learning-rate schedule, with ``epoch`` the number of epochs completed:
+
+        - ``"inverse_time"``: ``learning_rate_init / (1 + learning_rate_decay * epoch)``;
+        - ``"constant"``: ``learning_rate_init``;
+        - ``"invscaling"``: ``learning_rate_init / (t + 1) ** power_t``, with ``t``
+          the number of training samples seen;
+        - ``"adaptive"``: ``learning_rate_init``, divided by 5 whenever the
+          stopping criterion (see ``tol``) is met, until it falls below 1e-6.
+
+    learning_rate_init : float, default=0.01
+        Initial learning rate.
+
+    learning_rate_decay : float, default=0.01
+        Decay of the ``"inverse_time"`` schedule.
+
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+
+    max_iter : int, default=100
+        Maximum number of epochs of ``fit``.
+
+    shuffle : bool, default=True
+        Whether to visit the rows in a new random order in each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialization, the shuffling and the validation
+        split. An int gives the same model bit for bit on every fit.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress: of the training
+        loss, or of the validation accuracy with ``early_stopping``. After more
+        than ``n_iter_no_change`` such epochs in a row, training stops (or the
+        ``"adaptive"`` schedule lowers the rate).
+
+    verbose : int, default=0
+        If positive, print one aligned row per epoch: epoch, training loss,
+        validation score, learning rate, largest gradient norm before clipping,
+        share of clipped updates and seconds. The same figures are in
+        ``history_``.
+
+    warm_start : bool, default=False
+        If True, ``fit`` continues from the weights and optimizer state of the
+        previous fit instead of initializing new ones.
+
+    momentum : float, default=0.0
+        Momentum of ``"sgd"``; 0 is plain gradient descent.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``"sgd"`` uses Nesterov's momentum when ``momentum > 0``.
+
+    early_stopping : bool, default=False
+        If True, set aside a stratified ``validation_fraction`` of the training
+        data, stop when its accuracy stops improving, and restore the weights of
+        the epoch with the best validation accuracy.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out with ``early_stopping``.
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimates.
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimates.
+
+    epsilon : float, default=1e-8
+        Adam's term for numerical stability.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without progress (see ``tol``) tolerated before stopping.
+
+    max_grad_norm : float or None, default=5.0
+        Largest L2 norm a gradient may have; larger ones are rescaled to this
+        norm before the update. ``None`` turns clipping off.
+
+    clip_mode : {"per_layer", "global"}, default="per_layer"
+        ``"per_layer"`` bounds each layer's weight gradient and each layer's bias
+        gradient on its own; ``"global"`` bounds the norm of all gradients
+        together.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``. ``"balanced"``
+        uses ``n_samples / (n_classes * np.bincount(y))``. Not supported for
+        multilabel targets, and ``"balanced"`` not in ``partial_fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; for a multilabel target, ``arange(n_labels)``.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``; defined only when ``X`` has
+        string column names.
+
+    coefs_ : list of ndarray
+        Weight matrices; ``coefs_[i]`` has shape ``(n_in, n_out)`` of layer ``i``.
+
+    intercepts_ : list of ndarray
+        Bias vectors; ``intercepts_[i]`` has shape ``(n_out,)``.
+
+    n_iter_ : int
+        Number of epochs run, over all calls with ``warm_start`` or
+        ``partial_fit``.
+
+    t_ : int
+        Number of training samples seen.
+
+    loss_ : float
+        Training loss of the last epoch.
+
+    loss_curve_ : list of float
+        Training loss of each epoch.
+
+    best_loss_ : float or None
+        Lowest training loss reached; None with ``early_stopping``, where the
+        validation score decides instead.
+
+    validation_scores_ : list of float or None
+        Validation accuracy of each epoch with ``early_stopping``, else None.
+
+    best_validation_score_ : float or None
+        Best validation accuracy with ``early_stopping``, else None.
+
+    history_ : list of dict
+        One record per epoch with the keys ``epoch``, ``loss``,
+        ``validation_score``, ``learning_rate``, ``grad_norm``, ``grad_norms``,
+        ``clip_fraction`` and ``seconds``; ``pandas.DataFrame(history_)`` makes
+        a table of it.
+
+    n_layers_ : int
+        Number of layers, input and output layers included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : {"logistic", "softmax"}
+        Activation of the output layer.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's multi-layer perceptron.
+    skmlp.make_adult_pipeline : This classifier after the Adult data set's
+        preprocessing.
+
+    Notes
+    -----
+    The weights and the computation use the dtype of the training data when it
+    is float32 or float64; other inputs are converted to float64. Later calls to
+    ``partial_fit`` and the prediction methods cast ``X`` to that dtype, so a
+    float32 model returns float32 probabilities.
+
+    A sparse ``X`` is converted to a dense array for training when the dense
+    copy fits within scikit-learn's ``working_memory`` setting (1024 MiB unless
+    changed with :func:`sklearn.config_context`); larger sparse data is trained
+    on row by row from CSR. Predictions run in chunks sized by the same setting.
+
+    A non-finite training loss raises :class:`skmlp.exceptions.DivergenceError`
+    after the weights of the last finite epoch are restored. A
+    ``KeyboardInterrupt`` restores the weights of the last completed epoch,
+    warns, and is raised again.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skmlp import ScratchMLPClassifier
+    >>> X, y = make_classification(n_samples=200, random_state=0)
+    >>> clf = ScratchMLPClassifier((16,), max_iter=50, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).round(2)
+    array([[...]])
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [
+            StrOptions({"inverse_time", "constant", "invscaling", "adaptive"})
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_decay": [Interval(Real, 0, None, closed="left")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "clip_mode": [StrOptions({"per_layer", "global"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64, 32),
+        *,
+        activation="relu",
+        solver="sgd",
+        alpha=0.0,
+        batch_size=32,
+        learning_rate="inverse_time",
+        learning_rate_init=0.01,
+        learning_rate_decay=0.01,
+        power_t=0.5,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.0,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_grad_norm=5.0,
+        clip_mode="per_layer",
+        class_weight=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate_decay = learning_rate_decay
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_grad_norm = max_grad_norm
+        self.clip_mode = clip_mode
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; the loss is the weighted mean over each
+            mini-batch. None weighs every sample 1.
+
+        Returns
+        -------
+        self : ScratchMLPClassifier
+            The fitted estimator.
+
+        Raises
+        ------
+        DivergenceError
+            If the training loss stops being finite.
+        """
+        continuing = self.warm_start and hasattr(self, "coefs_")
+        return self._fit(X, y, sample_weight, classes=None, incremental=False, continuing=continuing)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of mini-batch training on ``X`` and ``y``.
+
+        The first call initializes the model; later calls continue it, with the
+        learning-rate schedule and the optimizer state carried over. With
+        ``batch_size >= n_samples`` a call is exactly one gradient step.
+        ``early_stopping`` and ``max_iter`` do not apply.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a multilabel indicator matrix.
+        classes : array-like of shape (n_classes,), default=None
+            All class labels that any call will see. Required on the first call
+            unless ``y`` is a multilabel indicator matrix; later calls may omit
+            it or must pass the same labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; None weighs every sample 1.
+
+        Returns
+        -------
+        self : ScratchMLPClassifier
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "coefs_")
+
+        if first_call and classes is None and np.ndim(y) == 1:
+            raise ValueError(
+                "classes is missing: the first call to partial_fit needs every "
+                "label the model will see, e.g. classes=np.unique(y_full)."
+            )
+        if not first_call and classes is not None:
+            if not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the classes "
+                    f"of the first call, {self.classes_.tolist()}. Pass the same "
+                    "classes, or start a new model."
+                )
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True, continuing=not first_call)
+
+    def predict(self, X):
+        """Predict class labels for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``, or a 0/1 indicator matrix for a multilabel
+            model.
+        """
+        logits = self._predict_logits(X)
+        return self._target_encoder.predict(logits)
+
+    def predict_proba(self, X):
+        """Return class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in the order of ``classes_``; rows sum to
+            1, except for a multilabel model, whose columns are the independent
+            probabilities of each label.
+        """
+        logits = self._predict_logits(X)
+        sigmoid_or_softmax = OUTPUT_ACTIVATIONS[self.out_activation_]
+
+        # An exponential that underflows gives the correct probability, 0.
+        with np.errstate(under="ignore"):
+            if self.out_activation_ == "logistic" and not self._target_encoder.multilabel:
+                # P(classes_[0]) = sigmoid(-z) keeps full precision where P is small.
+                return np.hstack([sigmoid_or_softmax(-logits), sigmoid_or_softmax(logits)])
+            return sigmoid_or_softmax(logits)
+
+    def predict_log_proba(self, X):
+        """Return the logarithm of the class probabilities for ``X``.
+
+        Computed from the logits, so it stays finite where a probability rounds
+        to 0.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        logits = self._predict_logits(X)
+        log_activation = LOG_OUTPUT_ACTIVATIONS[self.out_activation_]
+
+        if self.out_activation_ == "logistic" and not self._target_encoder.multilabel:
+            return np.hstack([log_activation(-logits), log_activation(logits)])
+        return log_activation(logits)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _predict_logits(self, X):
+        """Return the output layer's logits, computed in bounded chunks of rows."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+
+        dtype = self.coefs_[0].dtype
+        X = _as_row_major(X, dtype)
+        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
+        logits = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
+
+        # Each chunk allocates its own buffers, so concurrent calls share nothing.
+        for rows in gen_batches(X.shape[0], _chunk_rows(dtype, hidden_units, X.shape[1])):
+            hidden = [np.empty((rows.stop - rows.start, units), dtype=dtype) for units in hidden_units]
+            forward_pass(X[rows], self.coefs_, self.intercepts_, self.activation, hidden, logits[rows])
+        return logits
+
+    def _fit(self, X, y, sample_weight, *, classes, incremental, continuing):
+        hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
+
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=_ACCEPT_SPARSE,
+            dtype=_FLOAT_DTYPES,
+            multi_output=True,
+            reset=not continuing,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+
+        if continuing:
+            dtype = self.coefs_[0].dtype
+            self._check_same_classes(y, incremental)
+            encoder = self._target_encoder
+        else:
+            dtype = X.dtype
+            encoder = TargetEncoder.from_target(y, classes)
+
+        X = _as_trainable(X, dtype)
+        Y = encoder.encode(y, dtype)
+        sample_weight = self._effective_sample_weight(sample_weight, y, X.shape[0], encoder, incremental)
+
+        if not continuing:
+            self._initialize(encoder, X.shape[1], hidden_layer_sizes, dtype)
+
+        layout = ParameterLayout([W.shape[0] for W in self.coefs_] + [self.n_outputs_])
+        if layout.layer_units[1:-1] != hidden_layer_sizes:
+            raise ValueError(
+                f"hidden_layer_sizes={hidden_layer_sizes} differs from the fitted "
+                f"layers {layout.layer_units[1:-1]}. Set warm_start=False to fit a "
+                "new network."
+            )
+        params = layout.pack(self.coefs_, self.intercepts_, dtype)
+        self.coefs_, self.intercepts_ = layout.views(params)
+
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping and self.validation_scores_ is None:
+            # A warm start of a model first fitted without early stopping.
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        if early_stopping:
+            X, X_val, Y, Y_val, sample_weight, weight_val, y_val = self._split_validation(
+                X, Y, sample_weight, y, encoder
+            )
+        else:
+            X_val = Y_val = weight_val = y_val = None
+
+        optimizer = self._get_optimizer(layout.size, dtype)
+        trainer = MiniBatchTrainer(
+            layout,
+            params,
+            activation=self.activation,
+            out_activation=self.out_activation_,
+            alpha=self.alpha,
+            optimizer=optimizer,
+            clipper=GradientClipper(layout, self.max_grad_norm, self.clip_mode, dtype),
+            batch_size=min(self.batch_size, X.shape[0]),
+            n_features=X.shape[1],
+            dense_input=not sparse.issparse(X),
+        )
+        validation = (X_val, Y_val, weight_val, y_val) if early_stopping else None
+        self._run_epochs(trainer, X, Y, sample_weight, validation, n_epochs=1 if incremental else self.max_iter, incremental=incremental)
+        return self
+
+    def _run_epochs(self, trainer, X, Y, sample_weight, validation, *, n_epochs, incremental):
+        """Train for up to ``n_epochs`` epochs, keeping every fitted attribute current."""
+        params = trainer.params
+        schedule = LearningRateSchedule(
+            self.learning_rate, self.learning_rate_init, self.learning_rate_decay, self.power_t
+        )
+        schedule.adaptive_rate = self._adaptive_rate
+        compute_loss = LOSS_FUNCTIONS[self.out_activation_]
+        logits = np.zeros(Y.shape, dtype=params.dtype)
+
+        # Weights at the end of the last completed epoch, restored on divergence
+        # or interruption.
+        last_good = params.copy()
+        best_params = params.copy() if validation is not None else None
+        converged = False
+
+        if self.verbose:
+            print_header()
+
+        try:
+            for _ in range(n_epochs):
+                started = time.perf_counter()
+                learning_rate = schedule.rate(self.n_iter_, self.t_)
+                order = self._random_state.permutation(len(Y)) if self.shuffle else None
+                Y_epoch = Y if order is None else Y[order]
+                weight_epoch = sample_weight if order is None else sample_weight[order]
+
+                # Non-finite values are looked for right after the epoch, so the
+                # floating-point warnings inside it would only repeat that check.
+                with np.errstate(all="ignore"):
+                    stats = trainer.run_epoch(X, Y_epoch, weight_epoch, order, learning_rate, logits)
+                    loss = compute_loss(Y_epoch, logits, weight_epoch)
+                    loss += self._penalty(trainer.coefs, sample_weight, len(Y))
+
+                if not math.isfinite(loss):
+                    params[...] = last_good
+                    raise self._divergence_error(loss)
+
+                validation_score = None
+                if validation is not None:
+                    validation_score = self._validation_score(validation, loss)
+
+                self.n_iter_ += 1
+                self.t_ += len(Y)
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                record = make_epoch_record(
+                    epoch=self.n_iter_,
+                    loss=loss,
+                    validation_score=validation_score,
+                    learning_rate=learning_rate,
+                    stats=stats,
+                    seconds=time.perf_counter() - started,
+                )
+                self.history_.append(record)
+                if self.verbose:
+                    print_record(record)
+                last_good[...] = params
+
+                if self._no_progress(loss, validation_score, params, best_params):
+                    if incremental:
+                        continue
+                    if schedule.reduce_on_plateau():
+                        self._no_improvement_count = 0
+                        continue
+                    converged = True
+                    break
+        except KeyboardInterrupt:
+            params[...] = last_good
+            warnings.warn(
+                f"Training interrupted by the user after {self.n_iter_} epochs; "
+                "the model keeps the weights of the last completed epoch.",
+                UserWarning,
+                stacklevel=5,
+            )
+            raise
+        finally:
+            self._adaptive_rate = schedule.adaptive_rate
+
+        if best_params is not None:
+            params[...] = best_params
+
+        if not incremental and not converged:
+            warnings.warn(
+                f"The model did not converge within max_iter={self.max_iter} epochs: "
+                f"the {'validation score' if validation is not None else 'training loss'} "
+                f"was still improving by more than tol={self.tol}. Raise max_iter "
+                "to train further.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _initialize(self, encoder, n_features, hidden_layer_sizes, dtype):
+        """Create the weights and reset every fitted attribute."""
+        self._random_state = check_random_state(self.random_state)
+        self._target_encoder = encoder
+        self.classes_ = encoder.classes
+        self.out_activation_ = encoder.out_activation
+        self.n_outputs_ = encoder.n_outputs
+        self.n_layers_ = len(hidden_layer_sizes) + 2
+
+        layout = ParameterLayout((n_features, *hidden_layer_sizes, encoder.n_outputs))
+        params = initialize_parameters(layout, self.activation, self._random_state, dtype)
+        self.coefs_, self.intercepts_ = layout.views(params)
+
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.history_ = []
+        self.best_loss_ = None if self.early_stopping else np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+        self._adaptive_rate = self.learning_rate_init
+        self._optimizer = None
+
+    def _get_optimizer(self, n_params, dtype):
+        """Return the optimizer, continuing the previous one if the solver is the same."""
+        if self.solver == "adam":
+            if not isinstance(self._optimizer, AdamOptimizer):
+                self._optimizer = AdamOptimizer(
+                    n_params, dtype, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+                )
+        elif not isinstance(self._optimizer, SGDOptimizer):
+            self._optimizer = SGDOptimizer(
+                n_params, dtype, momentum=self.momentum, nesterov=self.nesterovs_momentum
+            )
+        return self._optimizer
+
+    def _no_progress(self, loss, validation_score, params, best_params):
+        """Update the stopping counters; return True once progress has stalled."""
+        if best_params is not None:
+            self.validation_scores_.append(validation_score)
+            if validation_score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if validation_score > self.best_validation_score_:
+                self.best_validation_score_ = validation_score
+                best_params[...] = params
+        else:
+            best_loss = np.inf if self.best_loss_ is None else self.best_loss_
+            if loss > best_loss - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(loss, best_loss)
+
+        return self._no_improvement_count > self.n_iter_no_change
+
+    def _validation_score(self, validation, loss):
+        """Return the weighted accuracy on the validation set."""
+        X_val, Y_val, weight_val, y_val = validation
+        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
+        hidden = [np.empty((X_val.shape[0], units), dtype=self.coefs_[0].dtype) for units in hidden_units]
+        logits = np.empty(Y_val.shape, dtype=self.coefs_[0].dtype)
+
+        with np.errstate(all="ignore"):
+            forward_pass(X_val, self.coefs_, self.intercepts_, self.activation, hidden, logits)
+        if not np.all(np.isfinite(logits)):
+            raise self._divergence_error(loss, where="validation logits")
+
+        predicted = self._target_encoder.predict(logits)
+        correct = np.all(np.reshape(predicted == y_val, (len(y_val), -1)), axis=1)
+        return float(np.average(correct, weights=weight_val))
+
+    def _penalty(self, coefs, sample_weight, n_samples):
+        """Return the epoch's L2 penalty, at the weight of an average mini-batch."""
+        if self.alpha == 0:
+            return 0.0
+
+        n_batches = math.ceil(n_samples / min(self.batch_size, n_samples))
+        mean_batch_weight = float(np.sum(sample_weight, dtype=np.float64)) / n_batches
+        squared = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs)
+        return 0.5 * self.alpha * squared / mean_batch_weight
+
+    def _divergence_error(self, loss, where="training loss"):
+        epoch = self.n_iter_ + 1
+        return DivergenceError(
+            f"Training diverged in epoch {epoch}: the {where} became {loss!r}. "
+            f"The weights of epoch {self.n_iter_} were restored. Lower "
+            f"learning_rate_init (now {self.learning_rate_init}), or set "
+            f"max_grad_norm (now {self.max_grad_norm}) to clip the gradients.",
+            epoch=epoch,
+        )
+
+    def _check_same_classes(self, y, incremental):
+        """Raise if ``y`` holds labels unknown to the fitted model."""
+        if self._target_encoder.multilabel:
+            return
+        try:
+            self._target_encoder.indices(y)
+        except ValueError as error:
+            if incremental:
+                raise
+            raise ValueError(
+                f"{error} warm_start=True continues a model fitted on classes "
+                f"{self.classes_.tolist()}; set warm_start=False for new classes."
+            ) from None
+
+    def _effective_sample_weight(self, sample_weight, y, n_samples, encoder, incremental):
+        """Return ``sample_weight`` times the class weights, as a float64 array."""
+        if sample_weight is None:
+            weights = np.ones(n_samples, dtype=np.float64)
+        else:
+            weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight")
+            if weights.ndim != 1 or weights.shape[0] != n_samples:
+                raise ValueError(
+                    f"sample_weight has shape {weights.shape}, but X has {n_samples} "
+                    "rows; pass one weight per row."
+                )
+            if np.any(weights < 0):
+                raise ValueError("sample_weight contains negative values; weights must be >= 0.")
+            if not np.any(weights > 0):
+                raise ValueError(
+                    "sample_weight is zero for every sample; at least one sample "
+                    "needs a positive weight."
+                )
+
+        if self.class_weight is not None:
+            if encoder.multilabel:
+                raise ValueError("class_weight is not supported for multilabel targets; use sample_weight.")
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is invalid in partial_fit because one "
+                    "chunk does not show the class frequencies. Compute the weights "
+                    "on the whole data and pass them as a dict."
+                )
+            per_class = compute_class_weight(self.class_weight, classes=encoder.classes, y=y)
+            weights = weights * per_class[encoder.indices(y)]
+
+        if not incremental and not encoder.multilabel:
+            weighted_classes = np.unique(encoder.indices(y)[weights > 0])
+            if len(weighted_classes) < 2:
+                raise ValueError(
+                    "Only one class has a positive sample weight "
+                    f"({encoder.classes[weighted_classes].tolist()}), but a classifier "
+                    "needs at least two classes to train."
+                )
+        return weights
+
+    def _split_validation(self, X, Y, sample_weight, y, encoder):
+        """Hold out ``validation_fraction`` of the rows, stratified by class."""
+        n_samples = X.shape[0]
+        n_validation = math.ceil(self.validation_fraction * n_samples)
+        n_classes = 1 if encoder.multilabel else len(np.unique(y))
+        stratify = None if encoder.multilabel else y
+
+        too_small = n_validation < n_classes or n_samples - n_validation < n_classes
+        if stratify is not None and not too_small:
+            too_small = np.min(np.unique(y, return_counts=True)[1]) < 2
+        if too_small:
+            needed = math.ceil(2 * n_classes / min(self.validation_fraction, 1 - self.validation_fraction))
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of {n_samples} rows, which leaves "
+                f"{n_validation} validation rows for {n_classes} classes; each class "
+                "needs at least one row on both sides of the split. Use at least "
+                f"{needed} rows with two or more per class, raise validation_fraction, "
+                "or set early_stopping=False."
+            )
+
+        X_train, X_val, Y_train, Y_val, w_train, w_val, _, y_val = train_test_split(
+            X,
+            Y,
+            sample_weight,
+            y,
+            test_size=n_validation,
+            random_state=self._random_state,
+            stratify=stratify,
+        )
+        return X_train, X_val, Y_train, Y_val, w_train, w_val, y_val
+
+
+def _check_hidden_layer_sizes(hidden_layer_sizes):
+    if isinstance(hidden_layer_sizes, Integral):
+        sizes = [hidden_layer_sizes]
+    else:
+        sizes = list(hidden_layer_sizes)
+
+    if not all(isinstance(size, Integral) and size > 0 for size in sizes):
+        raise ValueError(
+            f"hidden_layer_sizes must contain positive integers, got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(size) for size in sizes)
+
+
+def _as_row_major(X, dtype):
+    """Return ``X`` in ``dtype``, as CSR if sparse, without copying when already so."""
+    if sparse.issparse(X):
+        return X.tocsr().astype(dtype, copy=False)
+    return np.asarray(X, dtype=dtype)
+
+
+def _as_trainable(X, dtype):
+    """Return ``X`` ready for mini-batches: C-ordered dense, or CSR if too large.
+
+    Gathering rows of a dense array is much faster than slicing CSR, so sparse
+    data is densified when the dense copy fits in ``working_memory``.
+    """
+    X = _as_row_major(X, dtype)
+    if sparse.issparse(X):
+        dense_bytes = X.shape[0] * X.shape[1] * np.dtype(dtype).itemsize
+        if dense_bytes <= get_config()["working_memory"] * 2**20:
+            return X.toarray(order="C")
+        return X
+    return np.ascontiguousarray(X)
+
+
+def _chunk_rows(dtype, hidden_units, n_features):
+    """Return how many rows one prediction chunk may hold within ``working_memory``."""
+    bytes_per_row = np.dtype(dtype).itemsize * (n_features + sum(hidden_units) + 1)
+    return max(1, int(get_config()["working_memory"] * 2**20 // bytes_per_row))
