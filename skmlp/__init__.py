@@ -2,7 +2,12 @@
 scikit-learn estimator."""
 
 from ._mlp import ScratchMLPClassifier
-from ._pipeline import make_adult_pipeline
+from ._pipeline import make_adult_pipeline, make_preprocessor
 from ._version import __version__
 
-__all__ = ["ScratchMLPClassifier", "make_adult_pipeline", "__version__"]
+__all__ = [
+    "ScratchMLPClassifier",
+    "make_adult_pipeline",
+    "make_preprocessor",
+    "__version__",
+]
