@@ -2,7 +2,7 @@
 
 Clipping runs between the backward pass and the update. A group of gradients
 whose L2 norm ``g`` exceeds ``max_norm`` is rescaled by ``max_norm / g``, which
-keeps its direction and sets its norm to ``max_norm``; a group at or below the
+keeps its direction and sets its norm to ``max_norm``. A group at or below the
 bound is left as it is. Two groupings are offered:
 
 - ``"per_layer"``: each layer's weight gradient and each layer's bias gradient is
@@ -54,9 +54,24 @@ class GradientClipper:
         return len(self.group_starts)
 
     def norms(self, grads):
-        """Return the L2 norm of each group of ``grads``, shape (n_groups,)."""
-        np.multiply(grads, grads, out=self._squares)
-        return np.sqrt(np.add.reduceat(self._squares, self.group_starts))
+        """Return the L2 norm of each group of ``grads`` as float64, shape (n_groups,).
+
+        A norm is infinite only if its group contains an infinite value. A sum
+        of squares that overflows is computed again in float64 on the group
+        scaled by its largest absolute value.
+        """
+        with np.errstate(over="ignore"):
+            np.multiply(grads, grads, out=self._squares)
+            norms = np.sqrt(np.add.reduceat(self._squares, self.group_starts))
+        norms = norms.astype(np.float64)
+
+        for group in np.flatnonzero(np.isinf(norms)):
+            values = grads[self.group_starts[group] : self._group_ends[group]]
+            largest = float(np.max(np.abs(values)))
+            if math.isfinite(largest):
+                scaled = values.astype(np.float64) / largest
+                norms[group] = largest * math.sqrt(np.dot(scaled, scaled))
+        return norms
 
     def clip(self, grads, norms):
         """Rescale in place each group of ``grads`` whose norm exceeds the bound.
@@ -72,7 +87,8 @@ class GradientClipper:
         clipped : bool
             True if any group was rescaled.
         """
-        if self.max_norm is None or not norms.max() > self.max_norm:
+        # np.any instead of norms.max(): a NaN maximum would skip every group.
+        if self.max_norm is None or not np.any(norms > self.max_norm):
             return False
 
         clipped = False

@@ -7,7 +7,12 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    KBinsDiscretizer,
+    OneHotEncoder,
+    StandardScaler,
+)
 
 from ._mlp import ScratchMLPClassifier
 
@@ -27,6 +32,12 @@ ADULT_NUMERIC_COLUMNS = ("age", "capital-gain", "capital-loss", "hours-per-week"
 # Empty because plain standardization of capital-gain and capital-loss scored
 # higher than np.log1p followed by standardization.
 ADULT_SKEWED_COLUMNS = ()
+# Binned in addition to being standardized: the bins let the network give each
+# range of gains and losses its own weight.
+ADULT_BINNED_COLUMNS = ("capital-gain", "capital-loss")
+
+#: Number of bins of each binned column, before empty bins are merged.
+N_BINS = 12
 
 _CATEGORICAL_DTYPES = [object, "category", "string", bool]
 _MISSING_CATEGORY = "missing"
@@ -60,14 +71,19 @@ def _select_by_dtype(dtype_include, excluded):
 
 
 def make_preprocessor(
-    categorical_columns=None, *, numeric_columns=None, skewed_columns=None
+    categorical_columns=None,
+    *,
+    numeric_columns=None,
+    skewed_columns=None,
+    binned_columns=None,
 ):
     """Build a column transformer that turns a DataFrame into a numeric matrix.
 
     Categorical columns are one-hot encoded, with missing values as their own
     category. Numeric columns are standardized with the mean and standard
     deviation of the data passed to ``fit``. Skewed columns go through
-    ``np.log1p`` before standardization.
+    ``np.log1p`` before standardization. Binned columns are, in addition,
+    cut into ranges that are one-hot encoded.
 
     Parameters
     ----------
@@ -87,12 +103,17 @@ def make_preprocessor(
         standardization. Their values must be greater than -1. If None, no
         column is log-transformed.
 
+    binned_columns : list of str, default=None
+        Names of numeric columns that are also cut into ``N_BINS`` ranges by
+        one-dimensional k-means and one-hot encoded, on top of whatever the
+        other groups do with them. If None, no column is binned.
+
     Returns
     -------
     preprocessor : :class:`~sklearn.compose.ColumnTransformer`
-        Unfitted transformer with three parts, named ``"categorical"``,
-        ``"numeric"`` and ``"skewed"``. Columns in none of the three groups are
-        dropped.
+        Unfitted transformer with four parts, named ``"categorical"``,
+        ``"numeric"``, ``"skewed"`` and ``"binned"``. Columns in none of the
+        groups are dropped.
 
     See Also
     --------
@@ -112,6 +133,9 @@ def make_preprocessor(
     - ``"numeric"``: ``"impute"`` replaces missing values with the median of
       the training data and ``"scale"`` is a
       :class:`~sklearn.preprocessing.StandardScaler`.
+    - ``"binned"``: ``"impute"`` as in ``"numeric"``, then ``"bin"``, a
+      :class:`~sklearn.preprocessing.KBinsDiscretizer` with k-means bin edges
+      and one-hot output.
     - ``"skewed"``: the same as ``"numeric"`` with ``"log1p"``, a
       :class:`~sklearn.preprocessing.FunctionTransformer` applying
       ``np.log1p``, between the two steps.
@@ -183,11 +207,19 @@ def make_preprocessor(
         ]
     )
 
+    binned_steps = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("bin", KBinsDiscretizer(n_bins=N_BINS, encode="onehot", strategy="kmeans")),
+        ]
+    )
+
     return ColumnTransformer(
         [
             ("categorical", categorical_steps, categorical_selection),
             ("numeric", numeric_steps, numeric_selection),
             ("skewed", skewed_steps, skewed_columns),
+            ("binned", binned_steps, _as_list(binned_columns)),
         ]
     )
 
@@ -206,9 +238,9 @@ def make_adult_pipeline(**mlp_params):
     pipeline : :class:`~sklearn.pipeline.Pipeline`
         Unfitted pipeline with two steps: ``"preprocess"``, the column
         transformer from :func:`make_preprocessor` applied to the columns in
-        ``ADULT_CATEGORICAL_COLUMNS``, ``ADULT_NUMERIC_COLUMNS`` and
-        ``ADULT_SKEWED_COLUMNS``, and ``"classifier"``, the
-        :class:`~skmlp.ScratchMLPClassifier`.
+        ``ADULT_CATEGORICAL_COLUMNS``, ``ADULT_NUMERIC_COLUMNS``,
+        ``ADULT_SKEWED_COLUMNS`` and ``ADULT_BINNED_COLUMNS``, and
+        ``"classifier"``, the :class:`~skmlp.ScratchMLPClassifier`.
 
     See Also
     --------
@@ -233,6 +265,26 @@ def make_adult_pipeline(**mlp_params):
     Dropping either changed mean accuracy and ROC-AUC by at most 0.002 with
     either model, about half the spread between folds, so both are dropped.
 
+    Binning ``capital-gain`` and ``capital-loss`` into 12 one-hot ranges, on
+    top of their standardized values, was chosen by 3-fold cross-validation on
+    ``adult.data`` with this package's classifier (``alpha=0.1``, seeds 0 to
+    2). Mean accuracy and ROC-AUC were 0.8579 and 0.9132 without extra
+    features, 0.8601 and 0.9155 with ``np.log1p`` added, 0.8602 and 0.9155
+    with a "greater than 0" indicator, 0.8599 and 0.9160 with splines of the
+    logarithm, and 0.8602 and 0.9167 with the bins. The bins give each range
+    of gains its own weight, much as a tree's thresholds do.
+
+    The classifier's defaults (``(64, 32)`` ReLU units, plain mini-batch SGD
+    with batch size 32, ``learning_rate_init=0.01`` decaying as
+    ``1 / (1 + 0.01 * epoch)``, 100 epochs, ``max_grad_norm=5.0``) are those of
+    the original model, apart from ``alpha=0.1``. In 5-fold cross-validation on
+    ``adult.data`` without the bins, ``alpha`` of 0, 0.03, 0.1 and 0.15 gave
+    mean accuracy 0.8567, 0.8575, 0.8575 and 0.8558 and ROC-AUC 0.9133,
+    0.9144, 0.9139 and 0.9129. In 3-fold cross-validation, early stopping
+    (0.8552), momentum 0.9 with early stopping (0.8562), Adam with early
+    stopping (0.8534) and 30 epochs instead of 100 (0.8561) all scored below
+    the defaults (0.8565 with ``alpha=0``, 0.8579 with ``alpha=0.1``).
+
     A category absent from the training data is encoded as zeros. This happens
     to ``Holand-Netherlands`` in ``native-country``: it occurs in one row of
     ``adult.data``, so one cross-validation fold trains without it.
@@ -246,12 +298,13 @@ def make_adult_pipeline(**mlp_params):
     >>> [name for name, _ in pipeline.steps]
     ['preprocess', 'classifier']
     >>> pipeline.named_steps["preprocess"].fit_transform(X).shape
-    (32561, 106)
+    (32561, 130)
     """
     preprocessor = make_preprocessor(
         ADULT_CATEGORICAL_COLUMNS,
         numeric_columns=ADULT_NUMERIC_COLUMNS,
         skewed_columns=ADULT_SKEWED_COLUMNS,
+        binned_columns=ADULT_BINNED_COLUMNS,
     )
     return Pipeline(
         [

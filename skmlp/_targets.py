@@ -45,7 +45,7 @@ class TargetEncoder:
         Raises
         ------
         ValueError
-            If ``y`` is not a classification target, or holds a single class.
+            If ``y`` is not a classification target, or contains a single class.
         """
         check_classification_targets(y)
         multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
@@ -58,7 +58,8 @@ class TargetEncoder:
             classes = np.unique(np.asarray(classes))
 
         if len(classes) < 2:
-            found = repr(classes[0]) if len(classes) else "none"
+            # tolist() gives Python scalars, whose repr is 'a' instead of np.str_('a').
+            found = repr(classes.tolist()[0]) if len(classes) else "none"
             raise ValueError(
                 f"y contains only one class ({found}), but a classifier needs at "
                 "least two classes to train. Check how the target column was "

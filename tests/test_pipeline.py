@@ -18,8 +18,9 @@ from skmlp._pipeline import (
 from skmlp.datasets import load_adult
 
 # 102 one-hot columns (the categories of adult.data plus one "missing" column for
-# each of workclass, occupation and native-country) and 4 numeric columns.
-N_ADULT_FEATURES_OUT = 106
+# each of workclass, occupation and native-country), 4 numeric columns, and 12
+# bins for each of capital-gain and capital-loss.
+N_ADULT_FEATURES_OUT = 130
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +92,14 @@ def test_adult_preprocess_feature_names(fitted_adult_preprocessor):
     assert names[0] == "categorical__workclass_Federal-gov"
     assert "categorical__workclass_missing" in names
     assert "categorical__native-country_Holand-Netherlands" in names
-    assert names[-4:] == [
+    assert [name for name in names if name.startswith("numeric__")] == [
         "numeric__age",
         "numeric__capital-gain",
         "numeric__capital-loss",
         "numeric__hours-per-week",
     ]
+    assert names[-1] == "binned__capital-loss_11.0"
+    assert sum(name.startswith("binned__capital-gain_") for name in names) == 12
 
 
 def test_adult_preprocess_keeps_training_statistics(
@@ -109,8 +112,10 @@ def test_adult_preprocess_keeps_training_statistics(
     train_mean = X_train[columns].mean().to_numpy()
     train_std = X_train[columns].std(ddof=0).to_numpy()
 
+    names = fitted_adult_preprocessor.get_feature_names_out().tolist()
+    positions = [names.index(f"numeric__{column}") for column in columns]
     output = fitted_adult_preprocessor.transform(X_test)
-    scaled_test = output[:, -len(columns) :].toarray()
+    scaled_test = output[:, positions].toarray()
 
     np.testing.assert_allclose(scaler.mean_, train_mean)
     np.testing.assert_allclose(scaler.scale_, train_std)
@@ -194,6 +199,7 @@ def test_make_preprocessor_selects_columns_by_dtype():
         "categorical": ["city", "size", "colour", "member"],
         "numeric": ["count", "price"],
         "skewed": [],
+        "binned": [],
     }
     assert preprocessor.get_feature_names_out().tolist() == [
         "categorical__city_Lima",
@@ -242,6 +248,7 @@ def test_make_preprocessor_named_columns_not_reselected():
         "categorical": ["zip_code", "city"],
         "numeric": ["age"],
         "skewed": ["income"],
+        "binned": [],
     }
 
 
@@ -256,6 +263,7 @@ def test_make_preprocessor_skewed_overrides_numeric():
         "categorical": [],
         "numeric": ["age"],
         "skewed": ["income"],
+        "binned": [],
     }
     assert preprocessor.get_feature_names_out().tolist() == [
         "numeric__age",
