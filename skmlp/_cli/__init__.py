@@ -1,0 +1,1 @@
+"""Parts of the ``skmlp`` command-line tool; :mod:`skmlp.cli` is its entry point."""

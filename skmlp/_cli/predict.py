@@ -1,0 +1,109 @@
+"""The ``skmlp predict`` command: predictions of a saved model for a CSV file."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+
+from ..persistence import load_model
+from .errors import CommandError, print_warnings
+from .tables import (
+    check_columns,
+    check_input_file,
+    check_output_path,
+    read_csv,
+    write_csv,
+)
+
+# Parts of the column transformer of skmlp._pipeline.make_preprocessor whose
+# columns are read as numbers.
+_NUMERIC_PARTS = ("numeric", "skewed", "binned")
+
+
+def run_predict(args):
+    """Run ``skmlp predict`` with the parsed ``args``; return the exit status."""
+    check_output_path(args.output, force=args.force, option="--output")
+    check_input_file(args.model, option="--model")
+    model = _load_classifier(args.model, args.format)
+
+    X = read_csv(args.data, option="--data")
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        check_columns(
+            X,
+            expected=[str(name) for name in expected],
+            numeric=_numeric_columns(model),
+            path=args.data,
+            option="--data",
+        )
+
+    try:
+        probabilities = model.predict_proba(X)
+        predictions = model.predict(X)
+    except ValueError as error:
+        raise CommandError(
+            f"the model cannot predict for --data {args.data!r}: {error}"
+        ) from None
+
+    if np.ndim(predictions) != 1:
+        raise CommandError(
+            f"--model {args.model!r} predicts several labels per row (a multilabel "
+            "model), which 'skmlp predict' does not support; pass a model trained "
+            "on one target column."
+        )
+
+    table = pd.DataFrame({"prediction": predictions})
+    for index, label in enumerate(model.classes_):
+        table[f"proba_{label}"] = probabilities[:, index]
+    write_csv(table, args.output)
+
+    print(f"Wrote {len(table)} predictions to {args.output}.")
+    return 0
+
+
+def _load_classifier(path, format):
+    """Load the model in ``path`` and check that it predicts class probabilities."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = load_model(path, format=format)
+        except ValueError as error:
+            # The message names the keyword argument of load_model; here the
+            # same choice is the option --format.
+            message = str(error).replace("format='joblib'", "--format joblib")
+            raise CommandError(f"cannot load --model: {message}") from None
+    print_warnings(caught)
+
+    if not (hasattr(model, "predict_proba") and hasattr(model, "classes_")):
+        raise CommandError(
+            f"--model {str(path)!r} contains a {type(model).__name__}, not a fitted "
+            "classifier; pass a model saved by 'skmlp train'."
+        )
+    if np.ndim(model.classes_) != 1:
+        raise CommandError(
+            f"--model {str(path)!r} is a multi-output classifier, which 'skmlp "
+            "predict' does not support; pass a model with one target column."
+        )
+    return model
+
+
+def _numeric_columns(model):
+    """Return the columns that the model's preprocessing reads as numbers.
+
+    Known only for a pipeline whose first step is the column transformer of
+    ``make_preprocessor``. For other models, the model itself reports text in a
+    number column when it predicts.
+    """
+    if not isinstance(model, Pipeline):
+        return []
+    first_step = model.steps[0][1]
+    if not isinstance(first_step, ColumnTransformer):
+        return []
+
+    numeric = []
+    for name, _, columns in getattr(first_step, "transformers_", []):
+        if name in _NUMERIC_PARTS:
+            numeric.extend(str(column) for column in columns)
+    return numeric
