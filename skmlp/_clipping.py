@@ -46,7 +46,7 @@ class GradientClipper:
         else:
             self.group_starts = np.asarray(layout.segment_starts, dtype=np.intp)
         self._group_ends = np.append(self.group_starts[1:], layout.size)
-        self._squares = np.empty(layout.size, dtype=dtype)
+        self._squares = np.empty(layout.size, dtype=np.float64)
 
     @property
     def n_groups(self):
@@ -60,10 +60,13 @@ class GradientClipper:
         of squares that overflows is computed again in float64 on the group
         scaled by its largest absolute value.
         """
+        # Squares are taken in float64, so float32 gradients never overflow here.
         with np.errstate(over="ignore"):
-            np.multiply(grads, grads, out=self._squares)
-            norms = np.sqrt(np.add.reduceat(self._squares, self.group_starts))
-        norms = norms.astype(np.float64)
+            np.multiply(grads, grads, out=self._squares, dtype=np.float64)
+        norms = np.sqrt(np.add.reduceat(self._squares, self.group_starts))
+
+        if not math.isinf(norms.max()):
+            return norms
 
         for group in np.flatnonzero(np.isinf(norms)):
             values = grads[self.group_starts[group] : self._group_ends[group]]
@@ -88,7 +91,7 @@ class GradientClipper:
             True if any group was rescaled.
         """
         # np.any instead of norms.max(): a NaN maximum would skip every group.
-        if self.max_norm is None or not np.any(norms > self.max_norm):
+        if self.max_norm is None or not (norms > self.max_norm).any():
             return False
 
         clipped = False

@@ -233,7 +233,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     float32 model returns float32 probabilities.
 
     A sparse ``X`` is kept in CSR format, and training densifies the rows of
-    about 256 KiB of mini-batches at a time, so a fit never holds a dense copy
+    about 256 KiB of mini-batches at a time, so a fit never stores a dense copy
     of the whole training set. Predictions run in chunks sized by
     scikit-learn's ``working_memory`` setting (1024 MiB unless changed with
     :func:`sklearn.config_context`).
@@ -617,8 +617,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                     penalty = self._penalty(trainer.coefs, sample_weight, len(Y))
                     stats = trainer.run_epoch(X, Y, sample_weight, order, learning_rate)
                     loss = stats["loss"] + penalty
-                # Released now, so that the next epoch's order is drawn while no
-                # other index of n_samples rows is held.
+                # Released now, so that the next epoch draws its order while no
+                # other index of n_samples rows is in memory.
                 order = None
 
                 # The loss comes from logits computed before each batch's update,
@@ -952,7 +952,7 @@ def _as_trainable(X, dtype):
     """Return ``X`` ready for mini-batches: C-ordered dense, or CSR.
 
     Sparse data stays CSR: the trainer densifies it one chunk of rows at a
-    time, so a fit never holds a dense copy of the whole training set.
+    time, so a fit never stores a dense copy of the whole training set.
     """
     X = _as_row_major(X, dtype)
     if sparse.issparse(X):

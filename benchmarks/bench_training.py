@@ -1,0 +1,600 @@
+"""Compare the training and prediction speed of skmlp with scikit-learn's MLP.
+
+Both estimators get the same input, the output of the Adult preprocessing
+(``make_adult_pipeline()[:-1]`` fitted on the training file), and the same
+settings: hidden layers (64, 32), ReLU, plain SGD with momentum 0, a constant
+learning rate of 0.01, no L2 penalty, the same batch size and the same number
+of epochs. Clipping is off in ``ScratchMLPClassifier`` so that both run the
+same arithmetic. The script prints:
+
+- training time per epoch (fit time divided by the epochs run) for each batch
+  size and input format, as wall-clock and process CPU time, with the test
+  accuracy of both models;
+- the floor: a numpy loop of only the forward and backward matrix products of
+  the same network on preallocated arrays, 3 forward and 5 backward products
+  per mini-batch, timed with one BLAS thread and with the current setting,
+  whichever is faster;
+- ``predict_proba`` throughput on the full test set;
+- peak memory of ``fit``, from ``tracemalloc`` and from ``ru_maxrss`` of a
+  fresh subprocess per estimator;
+- time and memory per row of ``ScratchMLPClassifier`` on the training set
+  repeated 1, 4 and 16 times.
+
+Each timing is repeated and the median is reported. The repeats alternate
+between the two estimators so that background load on a shared machine slows
+both alike. Ratios are ours divided by scikit-learn's, from the same run.
+
+Run ``python benchmarks/bench_training.py`` for the full run (a few minutes on
+two cores) or add ``--quick`` for a smoke run on a slice of the data.
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import scipy
+import sklearn
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import skmlp
+from skmlp import ScratchMLPClassifier, make_adult_pipeline
+from skmlp.datasets import load_adult
+
+HIDDEN_LAYER_SIZES = (64, 32)
+LEARNING_RATE = 0.01
+ESTIMATOR_NAMES = ("skmlp", "sklearn")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 2000 training rows, 1 epoch, 1 repeat, batch size 32, "
+        "CSR input only, scaling factors 1 and 2",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=5, help="epochs per fit (default: 5)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="repeats of each timing, whose median is reported (default: 3)",
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[32, 64, 256],
+        help="batch sizes (default: 32 64 256)",
+    )
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=["csr", "dense"],
+        default=["csr", "dense"],
+        help="input formats given to both estimators: csr is the pipeline's output, "
+        "dense is the same matrix converted with toarray() (default: csr dense)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="dtype of the input given to both estimators (default: float64)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help="use only the first ROWS training rows (default: all)",
+    )
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        nargs="+",
+        default=[1, 4, 16],
+        help="times the training set is repeated in the scaling table "
+        "(default: 1 4 16)",
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="limit BLAS to this many threads for both estimators "
+        "(default: leave as set)",
+    )
+    # Internal: measure ru_maxrss of one fit in this fresh process.
+    parser.add_argument(
+        "--child-memory",
+        nargs=3,
+        metavar=("ESTIMATOR", "NPZ", "BATCH"),
+        help=argparse.SUPPRESS,
+    )
+
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rows = args.rows or 2000
+        args.epochs = 1
+        args.repeats = 1
+        args.batch_sizes = [32]
+        args.formats = ["csr"]
+        args.scaling = [1, 2]
+    return args
+
+
+def make_estimator(name, batch_size, epochs):
+    """Return an unfitted estimator of either library with the shared settings."""
+    shared = {
+        "hidden_layer_sizes": HIDDEN_LAYER_SIZES,
+        "activation": "relu",
+        "solver": "sgd",
+        "alpha": 0.0,
+        "batch_size": batch_size,
+        "learning_rate": "constant",
+        "learning_rate_init": LEARNING_RATE,
+        "momentum": 0.0,
+        "max_iter": epochs,
+        "shuffle": True,
+        "random_state": 0,
+        # With tol=0 and n_iter_no_change above max_iter, every fit runs all its epochs.
+        "tol": 0.0,
+        "n_iter_no_change": epochs + 1,
+    }
+    if name == "skmlp":
+        return ScratchMLPClassifier(max_grad_norm=None, **shared)
+    return MLPClassifier(**shared)
+
+
+def describe_machine():
+    """Return the header lines: CPU, cores, Python, numpy build and BLAS."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+
+    usable = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count()
+    )
+    blas_build = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    lines = [
+        f"CPU: {cpu}, {os.cpu_count()} cores ({usable} usable), load average "
+        + " ".join(f"{load:.2f}" for load in os.getloadavg()),
+        f"Python {platform.python_version()} ({platform.platform()})",
+        f"numpy {np.__version__} built with {blas_build['name']} "
+        f"{blas_build['version']}, scipy {scipy.__version__}, "
+        f"scikit-learn {sklearn.__version__}, skmlp {skmlp.__version__}",
+    ]
+    for pool in threadpool_info():
+        lines.append(
+            f"threadpool: {pool['internal_api']} {pool['version']} "
+            f"({os.path.basename(pool['filepath'])}), "
+            f"architecture {pool.get('architecture')}, {pool['num_threads']} threads"
+        )
+    for variable in (
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+    ):
+        lines.append(f"{variable}={os.environ.get(variable, '(unset)')}")
+    return lines
+
+
+def load_data(rows, dtype):
+    """Return the preprocessed Adult train and test matrices (CSR) and labels."""
+    X_train, y_train = load_adult(subset="train", return_X_y=True)
+    X_test, y_test = load_adult(subset="test", return_X_y=True)
+    if rows is not None:
+        X_train, y_train = X_train.iloc[:rows], y_train.iloc[:rows]
+
+    preprocessor = make_adult_pipeline()[:-1]
+    A_train = sparse.csr_matrix(preprocessor.fit_transform(X_train), dtype=dtype)
+    A_test = sparse.csr_matrix(preprocessor.transform(X_test), dtype=dtype)
+    return A_train, np.asarray(y_train), A_test, np.asarray(y_test)
+
+
+def time_fit(name, X, y, batch_size, epochs):
+    """Fit once and return the wall and CPU seconds per epoch and the estimator.
+
+    The CPU time is that of the whole process, so it includes every BLAS
+    thread.
+    """
+    estimator = make_estimator(name, batch_size, epochs)
+    gc.collect()
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    estimator.fit(X, y)
+    seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    return seconds / estimator.n_iter_, cpu_seconds / estimator.n_iter_, estimator
+
+
+def time_gemm_floor(n_samples, n_features, batch_size, dtype, epochs):
+    """Return the seconds per epoch of only the matrix products of the network.
+
+    Three products per mini-batch in the forward pass (one per layer) and five
+    in the backward pass (a weight gradient per layer, and the gradient of the
+    input of the two upper layers), on arrays allocated before the loop.
+    """
+    units = (n_features, *HIDDEN_LAYER_SIZES, 1)
+    rng = np.random.default_rng(0)
+    weights = [
+        rng.standard_normal((n_in, n_out)).astype(dtype)
+        for n_in, n_out in zip(units[:-1], units[1:], strict=True)
+    ]
+    weight_grads = [np.empty_like(W) for W in weights]
+    x_batch = rng.standard_normal((batch_size, n_features)).astype(dtype)
+    outputs = [np.empty((batch_size, n_out), dtype=dtype) for n_out in units[1:]]
+    deltas = [np.empty((batch_size, n_out), dtype=dtype) for n_out in units[1:-1]]
+    inputs = [x_batch, *outputs[:-1]]
+    n_batches = -(-n_samples // batch_size)
+
+    started = time.perf_counter()
+    for _ in range(epochs * n_batches):
+        for layer in range(3):
+            np.matmul(inputs[layer], weights[layer], out=outputs[layer])
+
+        delta = outputs[2]
+        for layer in (2, 1, 0):
+            np.matmul(inputs[layer].T, delta, out=weight_grads[layer])
+            if layer > 0:
+                np.matmul(delta, weights[layer].T, out=deltas[layer - 1])
+                delta = deltas[layer - 1]
+    return (time.perf_counter() - started) / epochs
+
+
+def time_predict_proba(estimator, X, repeats):
+    """Return the median rows per second of ``predict_proba`` on ``X``."""
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        estimator.predict_proba(X)
+        rates.append(X.shape[0] / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def fit_peak_memory(name, X, y, batch_size, epochs):
+    """Return the peak bytes that ``tracemalloc`` records during one fit."""
+    estimator = make_estimator(name, batch_size, epochs)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        estimator.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def child_memory(name, npz_path, batch_size):
+    """Fit once in this process and print the growth of ru_maxrss as JSON."""
+    data = np.load(npz_path, allow_pickle=True)
+    X = sparse.csr_matrix(
+        (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
+    )
+    if data["dense"]:
+        X = X.toarray()
+    y = data["y"]
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        make_estimator(name, batch_size, 1).fit(X, y)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in KiB on Linux.
+    print(json.dumps({"before_kib": before, "after_kib": after}))
+
+
+def subprocess_maxrss(name, X, y, batch_size, directory):
+    """Return (ru_maxrss before, after) one fit in a fresh interpreter, in KiB."""
+    csr = sparse.csr_matrix(X)
+    path = os.path.join(directory, f"data_{name}.npz")
+    np.savez(
+        path,
+        data=csr.data,
+        indices=csr.indices,
+        indptr=csr.indptr,
+        shape=np.array(csr.shape),
+        dense=not sparse.issparse(X),
+        y=y,
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--child-memory",
+            name,
+            path,
+            str(batch_size),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result["before_kib"], result["after_kib"]
+
+
+def format_table(header, rows):
+    """Return a plain-text table with right-aligned columns."""
+    cells = [header] + [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def run_training_table(args, A_train, y_train, A_test, y_test):
+    """Time both estimators per input format and batch size, and print the table.
+
+    Returns the fitted models of each format and batch size, with the test data
+    in that format, for the prediction table.
+    """
+    rows = []
+    fitted = {}
+    for input_format in args.formats:
+        X_train = A_train if input_format == "csr" else A_train.toarray()
+        X_test = A_test if input_format == "csr" else A_test.toarray()
+        for batch_size in args.batch_sizes:
+            seconds = {name: [] for name in ESTIMATOR_NAMES}
+            cpu_seconds = {name: [] for name in ESTIMATOR_NAMES}
+            floor_seconds = []
+            models = {}
+            for repeat in range(args.repeats):
+                # Alternate which estimator runs first in each repeat.
+                names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
+                for name in names:
+                    per_epoch, cpu_per_epoch, models[name] = time_fit(
+                        name, X_train, y_train, batch_size, args.epochs
+                    )
+                    seconds[name].append(per_epoch)
+                    cpu_seconds[name].append(cpu_per_epoch)
+
+                # The floor is the faster of one BLAS thread and the current
+                # setting, since either may win for products this small.
+                floors = []
+                for threads in (1, args.blas_threads):
+                    with threadpool_limits(threads):
+                        floors.append(
+                            time_gemm_floor(
+                                X_train.shape[0],
+                                X_train.shape[1],
+                                batch_size,
+                                A_train.dtype,
+                                1,
+                            )
+                        )
+                floor_seconds.append(min(floors))
+
+            ours = statistics.median(seconds["skmlp"])
+            theirs = statistics.median(seconds["sklearn"])
+            floor = statistics.median(floor_seconds)
+            cpu_ratio = statistics.median(cpu_seconds["skmlp"]) / statistics.median(
+                cpu_seconds["sklearn"]
+            )
+            accuracy = {
+                name: models[name].score(X_test, y_test) for name in ESTIMATOR_NAMES
+            }
+            rows.append(
+                [
+                    input_format,
+                    batch_size,
+                    f"{ours * 1e3:.1f}",
+                    f"{theirs * 1e3:.1f}",
+                    f"{ours / theirs:.3f}",
+                    f"{cpu_ratio:.3f}",
+                    f"{floor * 1e3:.1f}",
+                    f"{ours / floor:.2f}",
+                    f"{accuracy['skmlp']:.4f}",
+                    f"{accuracy['sklearn']:.4f}",
+                    f"{100 * (accuracy['skmlp'] - accuracy['sklearn']):+.2f}",
+                ]
+            )
+            fitted[(input_format, batch_size)] = (models, X_test)
+
+    header = [
+        "input",
+        "batch",
+        "skmlp ms/epoch",
+        "sklearn ms/epoch",
+        "ratio",
+        "CPU ratio",
+        "GEMM floor ms",
+        "skmlp/floor",
+        "skmlp acc",
+        "sklearn acc",
+        "acc diff (points)",
+    ]
+    print(
+        f"\nTraining time per epoch ({args.epochs} epochs per fit, "
+        f"median of {args.repeats})"
+    )
+    print(format_table(header, rows))
+    return fitted
+
+
+def run_predict_table(args, fitted):
+    rows = []
+    for (input_format, batch_size), (models, X_test) in fitted.items():
+        if batch_size != args.batch_sizes[0]:
+            continue
+        rates = {name: [] for name in ESTIMATOR_NAMES}
+        for repeat in range(max(args.repeats, 3)):
+            names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
+            for name in names:
+                rates[name].append(time_predict_proba(models[name], X_test, 1))
+        ours = statistics.median(rates["skmlp"])
+        theirs = statistics.median(rates["sklearn"])
+        rows.append(
+            [
+                input_format,
+                X_test.shape[0],
+                f"{ours / 1e3:.0f}",
+                f"{theirs / 1e3:.0f}",
+                f"{ours / theirs:.2f}",
+            ]
+        )
+
+    print(f"\npredict_proba on the test set (median of {max(args.repeats, 3)})")
+    print(
+        format_table(
+            ["input", "rows", "skmlp krows/s", "sklearn krows/s", "ratio"], rows
+        )
+    )
+
+
+def run_memory_table(args, A_train, y_train):
+    rows = []
+    batch_size = args.batch_sizes[0]
+    with tempfile.TemporaryDirectory() as directory:
+        for input_format in args.formats:
+            X_train = A_train if input_format == "csr" else A_train.toarray()
+            peaks = {}
+            rss = {}
+            for name in ESTIMATOR_NAMES:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    peaks[name] = fit_peak_memory(name, X_train, y_train, batch_size, 1)
+                before, after = subprocess_maxrss(
+                    name, X_train, y_train, batch_size, directory
+                )
+                rss[name] = f"{after / 1024:.1f} (+{(after - before) / 1024:.1f})"
+            rows.append(
+                [
+                    input_format,
+                    f"{peaks['skmlp'] / 2**20:.2f}",
+                    f"{peaks['sklearn'] / 2**20:.2f}",
+                    f"{peaks['skmlp'] / peaks['sklearn']:.2f}",
+                    rss["skmlp"],
+                    rss["sklearn"],
+                ]
+            )
+
+    header = [
+        "input",
+        "skmlp tracemalloc MiB",
+        "sklearn tracemalloc MiB",
+        "ratio",
+        "skmlp maxrss MiB (fit growth)",
+        "sklearn maxrss MiB (fit growth)",
+    ]
+    print(f"\nPeak memory of one fit (batch size {batch_size}, 1 epoch)")
+    print(format_table(header, rows))
+
+
+def run_scaling_table(args, A_train, y_train):
+    rows = []
+    batch_size = args.batch_sizes[0]
+    data = {
+        factor: (
+            sparse.vstack([A_train] * factor, format="csr"),
+            np.tile(y_train, factor),
+        )
+        for factor in args.scaling
+    }
+
+    # Each repeat visits every size, so that a change in background load
+    # reaches all sizes alike.
+    per_row = {factor: [] for factor in args.scaling}
+    for _ in range(args.repeats):
+        for factor, (X, y) in data.items():
+            per_epoch, _, _ = time_fit("skmlp", X, y, batch_size, 1)
+            per_row[factor].append(per_epoch / X.shape[0])
+
+    base = None
+    for factor, (X, y) in data.items():
+        data_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + y.nbytes
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            peak = fit_peak_memory("skmlp", X, y, batch_size, 1)
+
+        median = statistics.median(per_row[factor])
+        base = median if base is None else base
+        rows.append(
+            [
+                f"{factor}x",
+                X.shape[0],
+                f"{data_bytes / 2**20:.1f}",
+                f"{median * 1e6:.2f}",
+                f"{median / base:.2f}",
+                f"{peak / 2**20:.2f}",
+                f"{peak / X.shape[0]:.1f}",
+            ]
+        )
+
+    header = [
+        "data",
+        "rows",
+        "data MiB",
+        "us/row",
+        "vs 1x",
+        "fit peak MiB",
+        "peak bytes/row",
+    ]
+    print(
+        f"\nScaling of skmlp with rows (CSR input, batch size {batch_size}, "
+        f"1 epoch, median of {args.repeats})"
+    )
+    print(format_table(header, rows))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child_memory:
+        name, path, batch_size = args.child_memory
+        child_memory(name, path, int(batch_size))
+        return
+
+    print(
+        "skmlp training benchmark"
+        + (" (quick smoke run; figures are not meaningful)" if args.quick else "")
+    )
+    for line in describe_machine():
+        print(line)
+
+    A_train, y_train, A_test, y_test = load_data(args.rows, np.dtype(args.dtype))
+    print(
+        f"Data: Adult pipeline output, {A_train.shape[0]} training rows, "
+        f"{A_test.shape[0]} test rows, {A_train.shape[1]} columns, "
+        f"{A_train.nnz / np.prod(A_train.shape):.1%} non-zero, {A_train.dtype}"
+    )
+    print(
+        f"Network: hidden layers {HIDDEN_LAYER_SIZES}, ReLU, SGD with momentum 0, "
+        f"constant learning rate {LEARNING_RATE}, alpha 0, skmlp clipping off"
+    )
+
+    with threadpool_limits(args.blas_threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = run_training_table(args, A_train, y_train, A_test, y_test)
+        run_predict_table(args, fitted)
+        run_scaling_table(args, A_train, y_train)
+    run_memory_table(args, A_train, y_train)
+
+
+if __name__ == "__main__":
+    main()
