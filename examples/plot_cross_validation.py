@@ -74,7 +74,9 @@ for name, model in models.items():
 
 fold_scores = pd.DataFrame(fold_scores)
 grouped = fold_scores.groupby(["model", "metric"])["score"]
-summary = grouped.mean().map("{:.3f}".format) + " ± " + grouped.std().map("{:.3f}".format)
+summary = (
+    grouped.mean().map("{:.3f}".format) + " ± " + grouped.std().map("{:.3f}".format)
+)
 print(summary.unstack("metric").to_string())
 
 # %%

@@ -47,9 +47,9 @@ print(f"{csv_path.name}: {csv_path.stat().st_size / 2**20:.1f} MiB")
 #
 # This example uses the first chunk, because the rows of ``adult.data`` are in
 # no particular order and 4,096 rows contain all but a few rare categories.
-# With the pipeline's ``handle_unknown="ignore"``, those rare categories
-# become rows of zeros instead of errors. A file sorted by any column would
-# need the first way.
+# With the pipeline's ``handle_unknown="warn"``, those rare categories
+# become rows of zeros and a warning instead of errors. A file sorted by any
+# column would need the first way.
 import pandas as pd
 
 from skmlp import make_adult_pipeline
@@ -120,7 +120,9 @@ print(f"partial_fit: test accuracy {accuracy_per_pass[-1]:.3f}")
 import matplotlib.pyplot as plt
 
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-ax.plot(range(1, N_PASSES + 1), accuracy_per_pass, marker="o", label="partial_fit, chunks")
+ax.plot(
+    range(1, N_PASSES + 1), accuracy_per_pass, marker="o", label="partial_fit, chunks"
+)
 ax.axhline(fit_accuracy, color="C1", linestyle="--", label=f"fit, {N_PASSES} epochs")
 ax.set_xlabel("pass over the CSV file")
 ax.set_ylabel("test accuracy")

@@ -85,7 +85,9 @@ import pandas as pd
 
 classifier = pipelines["SGD, rate 0.3, max_grad_norm=0.5"].named_steps["classifier"]
 history = pd.DataFrame(classifier.history_)
-print(history[["epoch", "loss", "validation_score", "grad_norm", "clip_fraction"]].head())
+print(
+    history[["epoch", "loss", "validation_score", "grad_norm", "clip_fraction"]].head()
+)
 
 # %%
 # The display keeps its artists, so the drawn data can be read back, and

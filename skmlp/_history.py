@@ -59,7 +59,9 @@ def print_header(file=None):
     """Print the header of the verbose table."""
     file = sys.stdout if file is None else file
     widths = [len(fmt.format(0 if key == "epoch" else 0.0)) for key, _, fmt in _COLUMNS]
-    header = " ".join(title.rjust(width) for (_, title, _), width in zip(_COLUMNS, widths))
+    header = " ".join(
+        title.rjust(width) for (_, title, _), width in zip(_COLUMNS, widths)
+    )
     print(header, file=file)
 
 

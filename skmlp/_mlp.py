@@ -251,7 +251,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import make_classification
     >>> from skmlp import ScratchMLPClassifier
     >>> X, y = make_classification(n_samples=200, random_state=0)
-    >>> clf = ScratchMLPClassifier((16,), learning_rate_init=0.1, max_iter=50, random_state=0)
+    >>> clf = ScratchMLPClassifier(
+    ...     (16,), learning_rate_init=0.1, max_iter=50, random_state=0
+    ... )
     >>> clf = clf.fit(X, y)
     >>> clf.predict_proba(X[:2]).round(2)
     array([[...]])
@@ -260,7 +262,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -372,7 +377,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             If the training loss stops being finite.
         """
         continuing = self.warm_start and hasattr(self, "coefs_")
-        return self._fit(X, y, sample_weight, classes=None, incremental=False, continuing=continuing)
+        return self._fit(
+            X, y, sample_weight, classes=None, incremental=False, continuing=continuing
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -415,7 +422,14 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"of the first call, {self.classes_.tolist()}. Pass the same "
                     "classes, or start a new model."
                 )
-        return self._fit(X, y, sample_weight, classes=classes, incremental=True, continuing=not first_call)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            classes=classes,
+            incremental=True,
+            continuing=not first_call,
+        )
 
     def predict(self, X):
         """Predict class labels for ``X``.
@@ -452,9 +466,14 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
         # An exponential that underflows gives the correct probability, 0.
         with np.errstate(under="ignore"):
-            if self.out_activation_ == "logistic" and not self._target_encoder.multilabel:
+            if (
+                self.out_activation_ == "logistic"
+                and not self._target_encoder.multilabel
+            ):
                 # P(classes_[0]) = sigmoid(-z) keeps full precision where P is small.
-                return np.hstack([sigmoid_or_softmax(-logits), sigmoid_or_softmax(logits)])
+                return np.hstack(
+                    [sigmoid_or_softmax(-logits), sigmoid_or_softmax(logits)]
+                )
             return sigmoid_or_softmax(logits)
 
     def predict_log_proba(self, X):
@@ -488,7 +507,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     def _predict_logits(self, X):
         """Return the output layer's logits, computed in bounded chunks of rows."""
         check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+        X = validate_data(
+            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
+        )
 
         dtype = self.coefs_[0].dtype
         X = _as_row_major(X, dtype)
@@ -497,16 +518,31 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
         # Each chunk allocates its own buffers, so concurrent calls share nothing.
         # An overflow is looked for in the logits after the loop instead.
-        for rows in gen_batches(X.shape[0], _chunk_rows(dtype, hidden_units, X.shape[1])):
-            hidden = [np.empty((rows.stop - rows.start, units), dtype=dtype) for units in hidden_units]
+        for rows in gen_batches(
+            X.shape[0], _chunk_rows(dtype, hidden_units, X.shape[1])
+        ):
+            hidden = [
+                np.empty((rows.stop - rows.start, units), dtype=dtype)
+                for units in hidden_units
+            ]
             with np.errstate(all="ignore"):
-                forward_pass(X[rows], self.coefs_, self.intercepts_, self.activation, hidden, logits[rows])
+                forward_pass(
+                    X[rows],
+                    self.coefs_,
+                    self.intercepts_,
+                    self.activation,
+                    hidden,
+                    logits[rows],
+                )
 
         n_invalid = np.count_nonzero(~np.isfinite(logits).all(axis=1))
         if n_invalid:
-            largest_weight = max(float(np.max(np.abs(W), initial=0)) for W in self.coefs_)
+            largest_weight = max(
+                float(np.max(np.abs(W), initial=0)) for W in self.coefs_
+            )
             raise ValueError(
-                f"The forward pass overflowed on {n_invalid} of {X.shape[0]} rows of X, "
+                f"The forward pass overflowed on {n_invalid} of {X.shape[0]} rows "
+                "of X, "
                 f"whose logits are not finite. The values of X (largest absolute value "
                 f"{_max_abs(X):.3g}) are too large for the fitted weights (largest "
                 f"absolute weight {largest_weight:.3g}). Scale X as the training data "
@@ -527,6 +563,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             multi_output=True,
             reset=not continuing,
         )
+        if sparse.issparse(y):
+            # A sparse multilabel indicator matrix, as MultiLabelBinarizer makes.
+            y = y.toarray()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
 
@@ -540,7 +579,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
         X = _as_trainable(X, dtype)
         Y = encoder.encode(y, dtype)
-        sample_weight = self._effective_sample_weight(sample_weight, y, X.shape[0], encoder, incremental)
+        sample_weight = self._effective_sample_weight(
+            sample_weight, y, X.shape[0], encoder, incremental
+        )
 
         if not continuing:
             self._initialize(encoder, X.shape[1], hidden_layer_sizes, dtype)
@@ -561,8 +602,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
         if early_stopping:
-            X, X_val, Y, Y_val, sample_weight, weight_val, y_val = self._split_validation(
-                X, Y, sample_weight, y, encoder
+            X, X_val, Y, Y_val, sample_weight, weight_val, y_val = (
+                self._split_validation(X, Y, sample_weight, y, encoder)
             )
         else:
             X_val = Y_val = weight_val = y_val = None
@@ -581,14 +622,27 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             dense_input=not sparse.issparse(X),
         )
         validation = (X_val, Y_val, weight_val, y_val) if early_stopping else None
-        self._run_epochs(trainer, X, Y, sample_weight, validation, n_epochs=1 if incremental else self.max_iter, incremental=incremental)
+        self._run_epochs(
+            trainer,
+            X,
+            Y,
+            sample_weight,
+            validation,
+            n_epochs=1 if incremental else self.max_iter,
+            incremental=incremental,
+        )
         return self
 
-    def _run_epochs(self, trainer, X, Y, sample_weight, validation, *, n_epochs, incremental):
-        """Train for up to ``n_epochs`` epochs, keeping every fitted attribute current."""
+    def _run_epochs(
+        self, trainer, X, Y, sample_weight, validation, *, n_epochs, incremental
+    ):
+        """Train for up to ``n_epochs`` epochs, keeping the fitted attributes current."""
         params = trainer.params
         schedule = LearningRateSchedule(
-            self.learning_rate, self.learning_rate_init, self.learning_rate_decay, self.power_t
+            self.learning_rate,
+            self.learning_rate_init,
+            self.learning_rate_decay,
+            self.power_t,
         )
         schedule.adaptive_rate = self._adaptive_rate
 
@@ -633,7 +687,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                 if problem is None and validation is not None:
                     validation_logits = self._validation_logits(validation[0])
                     if np.all(np.isfinite(validation_logits)):
-                        validation_score = self._validation_score(validation_logits, validation)
+                        validation_score = self._validation_score(
+                            validation_logits, validation
+                        )
                     else:
                         problem = "the logits of the validation set became non-finite"
 
@@ -685,9 +741,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             params[...] = best_params
 
         if not incremental and not converged:
+            monitored = "training loss" if validation is None else "validation score"
             warnings.warn(
                 f"The model did not converge within max_iter={self.max_iter} epochs: "
-                f"the {'validation score' if validation is not None else 'training loss'} "
+                f"the {monitored} "
                 f"was still improving by more than tol={self.tol}. Raise max_iter "
                 "to train further.",
                 ConvergenceWarning,
@@ -704,7 +761,9 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_layers_ = len(hidden_layer_sizes) + 2
 
         layout = ParameterLayout((n_features, *hidden_layer_sizes, encoder.n_outputs))
-        params = initialize_parameters(layout, self.activation, self._random_state, dtype)
+        params = initialize_parameters(
+            layout, self.activation, self._random_state, dtype
+        )
         self.coefs_, self.intercepts_ = layout.views(params)
 
         self.n_iter_ = 0
@@ -720,15 +779,22 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         self._optimizer = None
 
     def _get_optimizer(self, n_params, dtype):
-        """Return the optimizer, continuing the previous one if the solver is the same."""
+        """Return the optimizer, continuing the previous one for the same solver."""
         if self.solver == "adam":
             if not isinstance(self._optimizer, AdamOptimizer):
                 self._optimizer = AdamOptimizer(
-                    n_params, dtype, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+                    n_params,
+                    dtype,
+                    beta_1=self.beta_1,
+                    beta_2=self.beta_2,
+                    epsilon=self.epsilon,
                 )
         elif not isinstance(self._optimizer, SGDOptimizer):
             self._optimizer = SGDOptimizer(
-                n_params, dtype, momentum=self.momentum, nesterov=self.nesterovs_momentum
+                n_params,
+                dtype,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
             )
         return self._optimizer
 
@@ -757,11 +823,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         """Return the logits of the validation rows, possibly non-finite."""
         dtype = self.coefs_[0].dtype
         hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
-        hidden = [np.empty((X_val.shape[0], units), dtype=dtype) for units in hidden_units]
+        hidden = [
+            np.empty((X_val.shape[0], units), dtype=dtype) for units in hidden_units
+        ]
         logits = np.empty((X_val.shape[0], self.n_outputs_), dtype=dtype)
 
         with np.errstate(all="ignore"):
-            forward_pass(X_val, self.coefs_, self.intercepts_, self.activation, hidden, logits)
+            forward_pass(
+                X_val, self.coefs_, self.intercepts_, self.activation, hidden, logits
+            )
         return logits
 
     def _validation_score(self, logits, validation):
@@ -792,7 +862,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _check_same_classes(self, y, incremental):
-        """Raise if ``y`` holds labels unknown to the fitted model."""
+        """Raise if ``y`` contains labels unknown to the fitted model."""
         if self._target_encoder.multilabel:
             return
         try:
@@ -805,19 +875,28 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.classes_.tolist()}; set warm_start=False for new classes."
             ) from None
 
-    def _effective_sample_weight(self, sample_weight, y, n_samples, encoder, incremental):
+    def _effective_sample_weight(
+        self, sample_weight, y, n_samples, encoder, incremental
+    ):
         """Return ``sample_weight`` times the class weights, as a float64 array."""
         if sample_weight is None:
             weights = np.ones(n_samples, dtype=np.float64)
         else:
-            weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight")
+            weights = check_array(
+                sample_weight,
+                ensure_2d=False,
+                dtype=np.float64,
+                input_name="sample_weight",
+            )
             if weights.ndim != 1 or weights.shape[0] != n_samples:
                 raise ValueError(
                     f"sample_weight has shape {weights.shape}, but X has {n_samples} "
                     "rows; pass one weight per row."
                 )
             if np.any(weights < 0):
-                raise ValueError("sample_weight contains negative values; weights must be >= 0.")
+                raise ValueError(
+                    "sample_weight contains negative values; weights must be >= 0."
+                )
             if not np.any(weights > 0):
                 raise ValueError(
                     "sample_weight is zero for every sample; at least one sample "
@@ -826,14 +905,28 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
         if self.class_weight is not None:
             if encoder.multilabel:
-                raise ValueError("class_weight is not supported for multilabel targets; use sample_weight.")
+                raise ValueError(
+                    "class_weight is not supported for multilabel targets; use "
+                    "sample_weight."
+                )
             if incremental and self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is invalid in partial_fit because one "
                     "chunk does not show the class frequencies. Compute the weights "
                     "on the whole data and pass them as a dict."
                 )
-            per_class = compute_class_weight(self.class_weight, classes=encoder.classes, y=y)
+            per_class = compute_class_weight(
+                self.class_weight, classes=encoder.classes, y=y
+            )
+            invalid = ~np.isfinite(per_class) | (per_class < 0)
+            if np.any(invalid):
+                position = np.flatnonzero(invalid)[0]
+                label = encoder.classes.tolist()[position]
+                raise ValueError(
+                    f"class_weight contains the invalid weight "
+                    f"{float(per_class[position])} for class {label!r}; class weights "
+                    "must be finite and >= 0."
+                )
             weights = weights * per_class[encoder.indices(y)]
 
         if not incremental and not encoder.multilabel:
@@ -853,7 +946,11 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         n_classes = 1 if encoder.multilabel else len(np.unique(y))
         stratify = None if encoder.multilabel else y
 
-        smallest_class = n_samples if stratify is None else np.min(np.unique(y, return_counts=True)[1])
+        smallest_class = (
+            n_samples
+            if stratify is None
+            else np.min(np.unique(y, return_counts=True)[1])
+        )
         too_small = n_validation < n_classes or n_samples - n_validation < n_classes
         if too_small or smallest_class < 2:
             raise self._validation_split_error(
@@ -864,14 +961,16 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"rows for {n_classes} classes, the smallest of {smallest_class} rows",
             )
 
-        X_train, X_val, Y_train, Y_val, w_train, w_val, y_train, y_val = train_test_split(
-            X,
-            Y,
-            sample_weight,
-            y,
-            test_size=n_validation,
-            random_state=self._random_state,
-            stratify=stratify,
+        X_train, X_val, Y_train, Y_val, w_train, w_val, y_train, y_val = (
+            train_test_split(
+                X,
+                Y,
+                sample_weight,
+                y,
+                test_size=n_validation,
+                random_state=self._random_state,
+                stratify=stratify,
+            )
         )
 
         # Stratification rounds each class's share down, so a small class can
@@ -886,13 +985,24 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                         n_classes,
                         f"no {side} rows of class {missing.tolist()[0]!r}",
                     )
+        for side, side_weights in (("validation", w_val), ("training", w_train)):
+            if not np.any(side_weights > 0):
+                raise ValueError(
+                    f"early_stopping=True split the rows so that every {side} row "
+                    "has sample_weight 0, so the split cannot be scored. Give "
+                    "positive weights to more rows, change validation_fraction, "
+                    "or set early_stopping=False."
+                )
         return X_train, X_val, Y_train, Y_val, w_train, w_val, y_val
 
     def _validation_split_error(self, n_samples, n_validation, n_classes, outcome):
         """Return the error for a validation split that misses a class."""
         # Empirically sufficient for stratified splits: every class then gets a
         # row on each side (checked for 2 to 4 classes and fractions 0.1 to 0.95).
-        per_class = max(2, math.ceil(1 / min(self.validation_fraction, 1 - self.validation_fraction)))
+        per_class = max(
+            2,
+            math.ceil(1 / min(self.validation_fraction, 1 - self.validation_fraction)),
+        )
         return ValueError(
             f"early_stopping=True holds out {n_validation} of {n_samples} rows "
             f"(validation_fraction={self.validation_fraction}), which leaves "
@@ -911,7 +1021,8 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
 
     if not all(isinstance(size, Integral) and size > 0 for size in sizes):
         raise ValueError(
-            f"hidden_layer_sizes must contain positive integers, got {hidden_layer_sizes!r}."
+            "hidden_layer_sizes must contain positive integers, got "
+            f"{hidden_layer_sizes!r}."
         )
     return tuple(int(size) for size in sizes)
 
@@ -933,7 +1044,9 @@ def _as_row_major(X, dtype):
             X = np.asarray(X, dtype=dtype)
 
     values = X.data if sparse.issparse(X) else X
-    if np.dtype(source_dtype).itemsize > np.dtype(dtype).itemsize and not np.all(np.isfinite(values)):
+    if np.dtype(source_dtype).itemsize > np.dtype(dtype).itemsize and not np.all(
+        np.isfinite(values)
+    ):
         raise ValueError(
             f"X contains values too large for {np.dtype(dtype).name}, the dtype of "
             f"the fitted model (largest finite {np.dtype(dtype).name} is "

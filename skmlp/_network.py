@@ -141,7 +141,9 @@ def forward_pass(X, coefs, intercepts, activation, hidden_out, logits_out):
     return dense_forward(inputs, coefs[-1], intercepts[-1], logits_out)
 
 
-def backward_pass(X, hidden, output_delta, coefs, activation, coef_grads, intercept_grads, deltas):
+def backward_pass(
+    X, hidden, output_delta, coefs, activation, coef_grads, intercept_grads, deltas
+):
     """Backpropagate ``dL/dZ`` of the output layer through every layer.
 
     Parameters
@@ -168,7 +170,12 @@ def backward_pass(X, hidden, output_delta, coefs, activation, coef_grads, interc
             break
 
         dense_backward(
-            hidden[i - 1], coefs[i], delta, coef_grads[i], intercept_grads[i], deltas[i - 1]
+            hidden[i - 1],
+            coefs[i],
+            delta,
+            coef_grads[i],
+            intercept_grads[i],
+            deltas[i - 1],
         )
         # dL/dZ of the layer below is dL/dA times activation'(Z).
         delta = derivative(hidden[i - 1], deltas[i - 1])

@@ -128,8 +128,9 @@ def make_preprocessor(
       and numbers included, and keeps missing values missing. ``"impute"``
       replaces missing values with the category ``"missing"``. ``"encode"`` is
       a :class:`~sklearn.preprocessing.OneHotEncoder` with
-      ``handle_unknown="ignore"``, so a category first seen after ``fit`` is
-      encoded as zeros.
+      ``handle_unknown="warn"``, so a category first seen after ``fit`` is
+      encoded as zeros, with a warning that names it. A value that differs
+      only by surrounding spaces, such as ``" Private"``, is such a category.
     - ``"numeric"``: ``"impute"`` replaces missing values with the median of
       the training data and ``"scale"`` is a
       :class:`~sklearn.preprocessing.StandardScaler`.
@@ -190,7 +191,7 @@ def make_preprocessor(
                 "impute",
                 SimpleImputer(strategy="constant", fill_value=_MISSING_CATEGORY),
             ),
-            ("encode", OneHotEncoder(handle_unknown="ignore")),
+            ("encode", OneHotEncoder(handle_unknown="warn")),
         ]
     )
     numeric_steps = Pipeline(
@@ -210,7 +211,10 @@ def make_preprocessor(
     binned_steps = Pipeline(
         [
             ("impute", SimpleImputer(strategy="median")),
-            ("bin", KBinsDiscretizer(n_bins=N_BINS, encode="onehot", strategy="kmeans")),
+            (
+                "bin",
+                KBinsDiscretizer(n_bins=N_BINS, encode="onehot", strategy="kmeans"),
+            ),
         ]
     )
 

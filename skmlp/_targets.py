@@ -48,7 +48,14 @@ class TargetEncoder:
             If ``y`` is not a classification target, or contains a single class.
         """
         check_classification_targets(y)
-        multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
+        target_type = type_of_target(y, input_name="y")
+        if target_type == "multiclass-multioutput":
+            raise ValueError(
+                "y has several columns of more than two classes "
+                "(multiclass-multioutput), which is not supported. Pass one "
+                "label column, or a 0/1 indicator matrix for multilabel targets."
+            )
+        multilabel = target_type == "multilabel-indicator"
 
         if multilabel:
             classes = np.arange(y.shape[1])
@@ -97,6 +104,11 @@ class TargetEncoder:
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"y has shape {y.shape}, but the model was fitted on a 1-D target "
+                f"of classes {self.classes.tolist()}; pass one label per row."
+            )
         indices = np.searchsorted(self.classes, y)
         indices = np.clip(indices, 0, len(self.classes) - 1)
 

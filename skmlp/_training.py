@@ -95,11 +95,17 @@ class MiniBatchTrainer:
 
         hidden_units = layout.layer_units[1:-1]
         n_outputs = layout.layer_units[-1]
-        self._hidden = [np.empty((batch_size, units), dtype=dtype) for units in hidden_units]
-        self._deltas = [np.empty((batch_size, units), dtype=dtype) for units in hidden_units]
+        self._hidden = [
+            np.empty((batch_size, units), dtype=dtype) for units in hidden_units
+        ]
+        self._deltas = [
+            np.empty((batch_size, units), dtype=dtype) for units in hidden_units
+        ]
         self._output_delta = np.empty((batch_size, n_outputs), dtype=dtype)
         self.dense_input = dense_input
-        batches_per_chunk = max(1, CHUNK_BYTES // (batch_size * max(n_features, 1) * dtype.itemsize))
+        batches_per_chunk = max(
+            1, CHUNK_BYTES // (batch_size * max(n_features, 1) * dtype.itemsize)
+        )
         self.chunk_rows = batches_per_chunk * batch_size
         self.n_features = n_features
         # Allocated by the first epoch, with at most as many rows as it visits.
@@ -128,7 +134,9 @@ class MiniBatchTrainer:
         m = Y_batch.shape[0]
         hidden, deltas, output_delta = self._buffers(m)
 
-        forward_pass(X_batch, self.coefs, self.intercepts, self.activation, hidden, logits_out)
+        forward_pass(
+            X_batch, self.coefs, self.intercepts, self.activation, hidden, logits_out
+        )
 
         # For a sigmoid output with binary cross-entropy, and for a softmax with
         # categorical cross-entropy, dL/dZ of sample i is p_i - y_i. The weighted
@@ -150,7 +158,9 @@ class MiniBatchTrainer:
 
         if self._penalty is not None:
             n_weights = self.layout.n_weights
-            np.multiply(self.params[:n_weights], self.alpha / batch_weight, out=self._penalty)
+            np.multiply(
+                self.params[:n_weights], self.alpha / batch_weight, out=self._penalty
+            )
             self.grads[:n_weights] += self._penalty
 
     def run_epoch(self, X, Y, sample_weight, order, learning_rate, logits_out=None):
@@ -191,7 +201,9 @@ class MiniBatchTrainer:
             updates whose gradients were clipped.
         """
         with _small_product_threads(self.layout, self.batch_size):
-            return self._run_chunks(X, Y, sample_weight, order, learning_rate, logits_out)
+            return self._run_chunks(
+                X, Y, sample_weight, order, learning_rate, logits_out
+            )
 
     def _run_chunks(self, X, Y, sample_weight, order, learning_rate, logits_out):
         n_samples = Y.shape[0]
@@ -211,9 +223,15 @@ class MiniBatchTrainer:
             chunk_stop = min(chunk_start + self.chunk_rows, n_samples)
             n_rows = chunk_stop - chunk_start
             X_chunk = self._gather_rows(X, order, chunk_start, chunk_stop)
-            Y_chunk = _take_rows(Y, order, chunk_start, chunk_stop, self._y_chunk[:n_rows])
+            Y_chunk = _take_rows(
+                Y, order, chunk_start, chunk_stop, self._y_chunk[:n_rows]
+            )
             weight_chunk = _take_rows(
-                sample_weight, order, chunk_start, chunk_stop, self._weight_chunk[:n_rows]
+                sample_weight,
+                order,
+                chunk_start,
+                chunk_stop,
+                self._weight_chunk[:n_rows],
             )
             if logits_out is None:
                 logits_chunk = self._logits_chunk[:n_rows]
@@ -223,10 +241,15 @@ class MiniBatchTrainer:
             # row_scale[i] = w_i / S of row i's batch; only the last batch may be short.
             row_scale = self._row_scale[:n_rows]
             np.divide(
-                weight_chunk[:, np.newaxis], mean_weight * batch_size, out=row_scale, casting="unsafe"
+                weight_chunk[:, np.newaxis],
+                mean_weight * batch_size,
+                out=row_scale,
+                casting="unsafe",
             )
             if chunk_stop > last_start:
-                row_scale[last_start - chunk_start :] *= batch_size / (n_samples - last_start)
+                row_scale[last_start - chunk_start :] *= batch_size / (
+                    n_samples - last_start
+                )
 
             for start in range(0, n_rows, batch_size):
                 stop = min(start + batch_size, n_rows)
@@ -253,7 +276,12 @@ class MiniBatchTrainer:
                 share = 1.0 if n_rows == n_samples else chunk_weight / total_weight
                 loss += self.compute_loss(Y_chunk, logits_chunk, weight_chunk) * share
 
-        return {"loss": loss, "grad_norms": max_norms, "n_steps": n_steps, "n_clipped": n_clipped}
+        return {
+            "loss": loss,
+            "grad_norms": max_norms,
+            "n_steps": n_steps,
+            "n_clipped": n_clipped,
+        }
 
     def _allocate_chunk(self, n_rows, n_outputs):
         """Grow the chunk buffers to at least ``n_rows`` rows."""
@@ -267,7 +295,7 @@ class MiniBatchTrainer:
         self._row_scale = np.empty((n_rows, 1), dtype=dtype)
 
     def _gather_rows(self, X, order, start, stop):
-        """Return rows ``start:stop`` of the visiting order as a C-ordered dense array."""
+        """Return rows ``start:stop`` of the visiting order as a dense C array."""
         if order is None and not sparse.issparse(X):
             return X[start:stop]
 

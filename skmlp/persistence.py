@@ -308,7 +308,7 @@ def _import_skops_io():
     except ImportError as error:
         raise ImportError(
             "The skops format needs the skops package, which is missing. Install "
-            "it with `pip install skmlp[skops]`, or use format='joblib'."
+            'it with `pip install "skmlp[skops]"`, or use format="joblib".'
         ) from error
     return skops.io
 

@@ -28,7 +28,9 @@ def test_activation_formula_in_place(name, pre_activations):
     A = ACTIVATIONS[name](Z)
 
     assert A is Z
-    np.testing.assert_allclose(A, FORMULAS[name](pre_activations), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(
+        A, FORMULAS[name](pre_activations), rtol=1e-14, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -39,7 +41,9 @@ def test_derivative_finite_differences(name, pre_activations, rng):
 
     result = DERIVATIVES[name](A, delta.copy())
 
-    slope = (FORMULAS[name](pre_activations + step) - FORMULAS[name](pre_activations - step)) / (2 * step)
+    slope = (
+        FORMULAS[name](pre_activations + step) - FORMULAS[name](pre_activations - step)
+    ) / (2 * step)
     np.testing.assert_allclose(result, delta * slope, rtol=1e-8, atol=1e-10)
 
 

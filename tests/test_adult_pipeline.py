@@ -82,6 +82,8 @@ def test_joblib_round_trip(fitted_pipeline, adult_sample, tmp_path):
     joblib.dump(fitted_pipeline, path)
     loaded = joblib.load(path)
 
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted_pipeline.predict_proba(X))
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X), fitted_pipeline.predict_proba(X)
+    )
     np.testing.assert_array_equal(loaded.predict(X), fitted_pipeline.predict(X))
     assert loaded[-1].classes_.tolist() == ["<=50K", ">50K"]

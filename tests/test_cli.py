@@ -459,7 +459,11 @@ def test_train_input_errors(train_error_folder, args, expected_start):
     assert set(train_error_folder.iterdir()) == before
 
 
-def test_train_interrupt_saves_nothing(tmp_path):
+@pytest.mark.parametrize(
+    "signal_number, status, word",
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+)
+def test_train_signal_saves_nothing(tmp_path, signal_number, status, word):
     make_frame(6000, seed=2).to_csv(tmp_path / "large.csv", index=False)
     process = subprocess.Popen(
         [
@@ -490,19 +494,90 @@ def test_train_interrupt_saves_nothing(tmp_path):
             line = process.stdout.readline()
         assert EPOCH_ROW.match(line), f"no epoch row before exit: {line!r}"
 
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal_number)
         _, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
 
-    assert process.returncode == 130, stderr
+    assert process.returncode == status, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines() == [
-        "skmlp: interrupted; 'train' stopped and wrote no file."
+        f"skmlp: {word}; 'train' stopped and wrote no file."
     ]
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["large.csv"]
+
+
+def test_output_same_as_input_rejected(folder, trained_model, tmp_path):
+    data = tmp_path / "rows.csv"
+    data.write_bytes((folder / "predict.csv").read_bytes())
+    before = data.read_bytes()
+
+    predict = run_skmlp(
+        "predict",
+        "--model",
+        trained_model,
+        "--data",
+        data,
+        "--output",
+        data,
+        "--force",
+        cwd=tmp_path,
+    )
+    train = run_skmlp(
+        "train",
+        "--data",
+        folder / "train.csv",
+        "--target",
+        "label",
+        "--output",
+        tmp_path / "same.skops",
+        "--plot",
+        tmp_path / "same.skops",
+        "--force",
+        cwd=tmp_path,
+    )
+
+    assert_one_error_line(predict, "--output")
+    assert "is the same file as --data" in predict.stderr
+    assert data.read_bytes() == before
+    assert_one_error_line(train, "--plot")
+    assert not (tmp_path / "same.skops").exists()
+
+
+def test_train_closed_stdout(folder, tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skmlp",
+            "train",
+            "--data",
+            str(folder / "train.csv"),
+            "--target",
+            "label",
+            "--epochs",
+            "50",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=TIMEOUT_SECONDS)
+
+    assert process.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("skmlp: error: standard output was closed")
+    )
+    assert not (tmp_path / "skmlp-model.skops").exists()
 
 
 def test_predict_writes_probabilities(folder, trained_model, tmp_path):

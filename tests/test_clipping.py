@@ -46,7 +46,9 @@ def test_clip_per_layer_rescales_large_groups(rng, no_warnings):
     for index in (0, 2):
         group = GROUPS[index]
         assert np.linalg.norm(grads[group]) == pytest.approx(MAX_NORM, rel=1e-14)
-        np.testing.assert_allclose(grads[group], original[group] * (MAX_NORM / norms[index]), rtol=1e-15)
+        np.testing.assert_allclose(
+            grads[group], original[group] * (MAX_NORM / norms[index]), rtol=1e-15
+        )
     for index in (1, 3):
         group = GROUPS[index]
         assert grads[group].tobytes() == original[group].tobytes()
@@ -182,7 +184,9 @@ def spy_on_clip(monkeypatch):
 
 
 @pytest.mark.parametrize("mode, max_grad_norm", [("per_layer", 0.3), ("global", 0.7)])
-def test_history_records_norms_before_clipping(rng, seed, monkeypatch, mode, max_grad_norm):
+def test_history_records_norms_before_clipping(
+    rng, seed, monkeypatch, mode, max_grad_norm
+):
     calls = spy_on_clip(monkeypatch)
     X = rng.normal(size=(32, 3))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)

@@ -75,7 +75,9 @@ def test_grid_search_dask_matches_default(dask_client, seed):
     for split in range(3):
         key = f"split{split}_test_score"
         assert_array_equal(on_dask.cv_results_[key], local.cv_results_[key])
-    assert_array_equal(on_dask.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
+    assert_array_equal(
+        on_dask.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
     assert on_dask.best_params_ == local.best_params_
     assert on_dask.best_score_ == local.best_score_
     assert np.ptp(local.cv_results_["mean_test_score"]) > 0
@@ -87,7 +89,9 @@ def csv_problem(tmp_path, seed):
     X, y = make_classification(
         n_samples=1500, n_features=8, n_informative=5, flip_y=0.05, random_state=seed
     )
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=500, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=500, random_state=seed
+    )
     frame = pd.DataFrame(X_train, columns=[f"x{i}" for i in range(X.shape[1])])
     frame["label"] = y_train
     path = tmp_path / "train.csv"

@@ -74,7 +74,9 @@ def test_math_formula_names_in_code():
     names = {name.replace(r"\_", "_") for name in _MATH_NAME.findall(text)}
     parameters = set(ScratchMLPClassifier().get_params())
     fit_arguments = set(inspect.signature(ScratchMLPClassifier.fit).parameters)
-    fitted_attributes = set(re.findall(r"^    (\w+_) :", ScratchMLPClassifier.__doc__, re.M))
+    fitted_attributes = set(
+        re.findall(r"^    (\w+_) :", ScratchMLPClassifier.__doc__, re.M)
+    )
 
     unknown = names - parameters - fit_arguments - fitted_attributes
 

@@ -83,7 +83,11 @@ def test_early_stopping_split_stratified(rng, seed, split_spy):
     X = rng.normal(size=(80, 3))
     y = np.repeat([0, 1, 2], [60, 12, 8])
     clf = ScratchMLPClassifier(
-        hidden_layer_sizes=(3,), early_stopping=True, validation_fraction=0.25, max_iter=2, random_state=seed
+        hidden_layer_sizes=(3,),
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=2,
+        random_state=seed,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -97,7 +101,9 @@ def test_early_stopping_split_stratified(rng, seed, split_spy):
 
 def test_early_stopping_max_iter_warning(rng, seed):
     X, y = noisy_problem(rng, n_samples=40)
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), early_stopping=True, max_iter=2, random_state=seed)
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(3,), early_stopping=True, max_iter=2, random_state=seed
+    )
 
     with pytest.warns(ConvergenceWarning, match="max_iter=2.*validation score"):
         clf.fit(X, y)
@@ -109,7 +115,9 @@ def test_early_stopping_too_few_rows(rng):
     y = np.array([0, 0, 0, 0, 0, 1])
     clf = ScratchMLPClassifier(early_stopping=True)
 
-    with pytest.raises(ValueError, match="needs at least one row on both sides of the split"):
+    with pytest.raises(
+        ValueError, match="needs at least one row on both sides of the split"
+    ):
         clf.fit(X, y)
 
 
@@ -127,7 +135,9 @@ def test_early_stopping_off_attributes(rng, seed):
 
 def test_early_stopping_ignored_by_partial_fit(rng, seed, split_spy):
     X, y = noisy_problem(rng, n_samples=40)
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), early_stopping=True, random_state=seed)
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(3,), early_stopping=True, random_state=seed
+    )
 
     clf.partial_fit(X, y, classes=[0, 1])
 

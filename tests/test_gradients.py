@@ -66,7 +66,9 @@ def make_weights(weighting, y, encoder, rng):
     # class_weight multiplies into sample_weight inside the estimator.
     class_weight = dict(zip(encoder.classes.tolist(), [0.5, 2.0, 3.5]))
     clf = ScratchMLPClassifier(class_weight=class_weight)
-    weights = clf._effective_sample_weight(sample_weight, y, N_SAMPLES, encoder, incremental=False)
+    weights = clf._effective_sample_weight(
+        sample_weight, y, N_SAMPLES, encoder, incremental=False
+    )
     expected = sample_weight * np.array([class_weight[label] for label in y])
     np.testing.assert_allclose(weights, expected, rtol=1e-15)
     return weights
@@ -86,7 +88,9 @@ def reference_hidden_inputs(flat, layout, X, activation):
     return pre_activations, A @ coefs[-1] + intercepts[-1]
 
 
-def reference_objective(flat, layout, X, Y, weights, batch_weight, activation, out_activation):
+def reference_objective(
+    flat, layout, X, Y, weights, batch_weight, activation, out_activation
+):
     """Return the batch objective, written out without the package's code."""
     _, Z = reference_hidden_inputs(flat, layout, X, activation)
 
@@ -100,7 +104,10 @@ def reference_objective(flat, layout, X, Y, weights, batch_weight, activation, o
 
     coefs, _ = layout.views(flat)
     squared_weights = sum(np.sum(W**2) for W in coefs)
-    return np.sum(weights * per_sample) / batch_weight + ALPHA / (2 * batch_weight) * squared_weights
+    return (
+        np.sum(weights * per_sample) / batch_weight
+        + ALPHA / (2 * batch_weight) * squared_weights
+    )
 
 
 def central_differences(objective, flat):
@@ -116,7 +123,9 @@ def central_differences(objective, flat):
     return gradient
 
 
-def make_trainer(layout, params, activation, out_activation, batch_size, dense_input, optimizer=None):
+def make_trainer(
+    layout, params, activation, out_activation, batch_size, dense_input, optimizer=None
+):
     if optimizer is None:
         optimizer = SGDOptimizer(layout.size, params.dtype)
     return MiniBatchTrainer(
@@ -138,21 +147,33 @@ def assert_away_from_kink(flat, layout, X, activation):
         return
     pre_activations, _ = reference_hidden_inputs(flat, layout, X, activation)
     closest = min(np.min(np.abs(Z)) for Z in pre_activations)
-    assert closest > KINK_MARGIN, f"a ReLU pre-activation is {closest:.2e} from the kink"
+    assert closest > KINK_MARGIN, (
+        f"a ReLU pre-activation is {closest:.2e} from the kink"
+    )
 
 
 def assert_gradients_match(analytic, numeric, layout):
     """Assert a relative error below ``TOLERANCE`` for each weight matrix and bias."""
     analytic_coefs, analytic_intercepts = layout.views(analytic)
     numeric_coefs, numeric_intercepts = layout.views(numeric)
-    segments = [("coefs", i, a, n) for i, (a, n) in enumerate(zip(analytic_coefs, numeric_coefs))]
-    segments += [("intercepts", i, a, n) for i, (a, n) in enumerate(zip(analytic_intercepts, numeric_intercepts))]
+    segments = [
+        ("coefs", i, a, n)
+        for i, (a, n) in enumerate(zip(analytic_coefs, numeric_coefs))
+    ]
+    segments += [
+        ("intercepts", i, a, n)
+        for i, (a, n) in enumerate(zip(analytic_intercepts, numeric_intercepts))
+    ]
 
     for name, layer, a, n in segments:
         scale = max(np.linalg.norm(a), np.linalg.norm(n))
-        assert scale > 1e-8, f"{name}[{layer}] has a vanishing gradient; the check proves nothing"
+        assert scale > 1e-8, (
+            f"{name}[{layer}] has a vanishing gradient; the check proves nothing"
+        )
         relative_error = np.linalg.norm(a - n) / scale
-        assert relative_error < TOLERANCE, f"{name}[{layer}]: relative error {relative_error:.2e}"
+        assert relative_error < TOLERANCE, (
+            f"{name}[{layer}]: relative error {relative_error:.2e}"
+        )
 
 
 GRADIENT_CASES = [
@@ -167,7 +188,9 @@ GRADIENT_CASES = [
 
 @pytest.mark.parametrize("input_format", ["dense", "csr"])
 @pytest.mark.parametrize("activation, target, weighting", GRADIENT_CASES)
-def test_compute_gradients_finite_differences(activation, target, weighting, input_format, rng):
+def test_compute_gradients_finite_differences(
+    activation, target, weighting, input_format, rng
+):
     y, encoder = make_target(target, rng)
     Y = encoder.encode(y, np.float64)
     weights = make_weights(weighting, y, encoder, rng)
@@ -188,14 +211,32 @@ def test_compute_gradients_finite_differences(activation, target, weighting, inp
         X_batch = sparse.csr_matrix(X_batch)
 
     trainer = make_trainer(
-        layout, params.copy(), activation, encoder.out_activation, BATCH_ROWS, input_format == "dense"
+        layout,
+        params.copy(),
+        activation,
+        encoder.out_activation,
+        BATCH_ROWS,
+        input_format == "dense",
     )
     logits = np.empty_like(Y_batch)
-    trainer.compute_gradients(X_batch, Y_batch, (batch_weights / batch_weight)[:, np.newaxis], batch_weight, logits)
+    trainer.compute_gradients(
+        X_batch,
+        Y_batch,
+        (batch_weights / batch_weight)[:, np.newaxis],
+        batch_weight,
+        logits,
+    )
 
     def objective(flat):
         return reference_objective(
-            flat, layout, X_batch, Y_batch, batch_weights, batch_weight, activation, encoder.out_activation
+            flat,
+            layout,
+            X_batch,
+            Y_batch,
+            batch_weights,
+            batch_weight,
+            activation,
+            encoder.out_activation,
         )
 
     numeric = central_differences(objective, params)
@@ -228,7 +269,9 @@ def test_run_epoch_batch_normalization(activation, rng):
     params = rng.normal(scale=0.7, size=layout.size)
 
     optimizer = RecordingOptimizer()
-    trainer = make_trainer(layout, params.copy(), activation, "softmax", batch_size, True, optimizer)
+    trainer = make_trainer(
+        layout, params.copy(), activation, "softmax", batch_size, True, optimizer
+    )
     logits = np.empty_like(Y)
     trainer.run_epoch(X, Y, weights, None, 0.1, logits)
 
@@ -240,7 +283,14 @@ def test_run_epoch_batch_normalization(activation, rng):
 
         def objective(flat, rows=rows, batch_weight=batch_weight):
             return reference_objective(
-                flat, layout, X[rows], Y[rows], weights[rows], batch_weight, activation, "softmax"
+                flat,
+                layout,
+                X[rows],
+                Y[rows],
+                weights[rows],
+                batch_weight,
+                activation,
+                "softmax",
             )
 
         assert_gradients_match(analytic, central_differences(objective, params), layout)

@@ -39,7 +39,11 @@ def fit_quietly(clf, X, y):
 def test_history_records(data, seed, early_stopping):
     X, y = data
     clf = fit_quietly(
-        ScratchMLPClassifier((4, 3), max_iter=4, early_stopping=early_stopping, random_state=seed), X, y
+        ScratchMLPClassifier(
+            (4, 3), max_iter=4, early_stopping=early_stopping, random_state=seed
+        ),
+        X,
+        y,
     )
 
     assert len(clf.history_) == clf.n_iter_ == 4
@@ -63,7 +67,11 @@ def test_history_records(data, seed, early_stopping):
 
 def test_history_global_clipping_one_group(data, seed):
     X, y = data
-    clf = fit_quietly(ScratchMLPClassifier((4, 3), max_iter=2, clip_mode="global", random_state=seed), X, y)
+    clf = fit_quietly(
+        ScratchMLPClassifier((4, 3), max_iter=2, clip_mode="global", random_state=seed),
+        X,
+        y,
+    )
 
     assert all(len(record["grad_norms"]) == 1 for record in clf.history_)
 
@@ -99,14 +107,24 @@ def test_history_reset_by_new_fit(data, seed):
 
 def column_right_edges(line, separator):
     """Return the end offsets of the fields of ``line``, split at ``separator``."""
-    return [match.end() for match in re.finditer(rf"\S+(?:(?!{separator})\s\S+)*", line)]
+    return [
+        match.end() for match in re.finditer(rf"\S+(?:(?!{separator})\s\S+)*", line)
+    ]
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_verbose_table(data, seed, capsys, early_stopping):
     X, y = data
     clf = fit_quietly(
-        ScratchMLPClassifier((4,), max_iter=3, verbose=1, early_stopping=early_stopping, random_state=seed), X, y
+        ScratchMLPClassifier(
+            (4,),
+            max_iter=3,
+            verbose=1,
+            early_stopping=early_stopping,
+            random_state=seed,
+        ),
+        X,
+        y,
     )
 
     lines = capsys.readouterr().out.splitlines()

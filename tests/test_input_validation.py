@@ -243,3 +243,58 @@ def test_predict_bounded_chunks(make_input, rng, seed, monkeypatch):
     assert len(chunk_sizes) == -(-20000 // bound)
     assert sum(chunk_sizes) == 20000
     np.testing.assert_allclose(proba, expected, rtol=1e-12)
+
+
+def test_binary_model_rejects_two_column_y(rng):
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = ScratchMLPClassifier((4,), batch_size=1000, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+
+    with pytest.raises(ValueError, match=r"y has shape \(60, 2\)"):
+        model.partial_fit(X, np.c_[y, 1 - y])
+
+    assert model.t_ == 60
+
+
+@pytest.mark.parametrize("bad_weight", [-1.0, np.nan, np.inf])
+def test_class_weight_invalid_value(rng, bad_weight):
+    X = rng.standard_normal((30, 3))
+    y = np.arange(30) % 3
+    class_weight = {0: bad_weight, 1: 1, 2: 1}
+    model = ScratchMLPClassifier((4,), max_iter=2, class_weight=class_weight)
+
+    with pytest.raises(ValueError, match="class_weight contains the invalid weight"):
+        model.fit(X, y)
+
+    assert not hasattr(model, "coefs_")
+
+
+def test_multiclass_multioutput_rejected(rng):
+    X = rng.standard_normal((60, 3))
+    y = np.c_[np.arange(60) % 2, np.arange(60) % 3]
+
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        ScratchMLPClassifier((4,), max_iter=2).fit(X, y)
+
+
+def test_sparse_multilabel_target_equals_dense(rng):
+    X = rng.standard_normal((60, 3))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0, np.arange(60) % 2].astype(int)
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+
+    dense = ScratchMLPClassifier(**params).fit(X, Y)
+    from_sparse = ScratchMLPClassifier(**params).fit(X, sparse.csr_matrix(Y))
+
+    np.testing.assert_array_equal(from_sparse.coefs_[0], dense.coefs_[0])
+    assert from_sparse.predict(X).shape == (60, 3)
+
+
+def test_early_stopping_weightless_validation(rng):
+    X = rng.standard_normal((60, 3))
+    y = np.arange(60) % 2
+    weights = np.r_[np.ones(10), np.zeros(50)]
+    model = ScratchMLPClassifier((4,), max_iter=3, early_stopping=True, random_state=1)
+
+    with pytest.raises(ValueError, match="sample_weight 0"):
+        model.fit(X, y, sample_weight=weights)

@@ -47,7 +47,9 @@ def test_loss_weighted_mean_equals_repeated_rows(loss, rng):
 
     repeated = np.repeat(np.arange(4), weights)
 
-    assert loss(Y, Z, weights.astype(float)) == pytest.approx(loss(Y[repeated], Z[repeated]), rel=1e-14)
+    assert loss(Y, Z, weights.astype(float)) == pytest.approx(
+        loss(Y[repeated], Z[repeated]), rel=1e-14
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -75,7 +77,9 @@ def test_softmax_large_logits(raise_on_float_errors):
 
     np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-15)
     np.testing.assert_allclose(P[0], [1.0, 0.0, 0.0])
-    np.testing.assert_allclose(P[1], np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), rtol=1e-15)
+    np.testing.assert_allclose(
+        P[1], np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum(), rtol=1e-15
+    )
 
 
 def test_sigmoid_symmetry(rng):

@@ -55,7 +55,9 @@ def test_multilabel_predict_matches_proba(multilabel_data, seed):
     proba = clf.predict_proba(X)
 
     np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
-    np.testing.assert_allclose(clf.predict_log_proba(X), np.log(proba), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X), np.log(proba), rtol=1e-12, atol=1e-15
+    )
     # Labels are independent, so the rows need not sum to 1.
     assert not np.allclose(proba.sum(axis=1), 1.0)
 
@@ -81,13 +83,19 @@ def test_multilabel_class_weight_rejected(multilabel_data):
     X, Y = multilabel_data
     clf = ScratchMLPClassifier(class_weight={0: 1.0, 1: 2.0})
 
-    with pytest.raises(ValueError, match="class_weight is not supported for multilabel"):
+    with pytest.raises(
+        ValueError, match="class_weight is not supported for multilabel"
+    ):
         clf.fit(X, Y)
 
 
 def test_multilabel_partial_fit_label_count(multilabel_data, seed):
     X, Y = multilabel_data
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), random_state=seed).partial_fit(X, Y)
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), random_state=seed).partial_fit(
+        X, Y
+    )
 
-    with pytest.raises(ValueError, match="y has 2 label columns, but the model was fitted with 3"):
+    with pytest.raises(
+        ValueError, match="y has 2 label columns, but the model was fitted with 3"
+    ):
         clf.partial_fit(X, Y[:, :2])

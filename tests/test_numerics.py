@@ -293,7 +293,12 @@ def test_clip_dead_relu_layer(mode, seed):
     X = np.zeros((20, 3))
     y = (np.arange(20) % 4 == 0).astype(int)
     estimator = ScratchMLPClassifier(
-        (4,), alpha=0.0, max_iter=3, max_grad_norm=1e-3, clip_mode=mode, random_state=seed
+        (4,),
+        alpha=0.0,
+        max_iter=3,
+        max_grad_norm=1e-3,
+        clip_mode=mode,
+        random_state=seed,
     )
 
     with np.errstate(all="raise"):

@@ -26,7 +26,9 @@ def test_sgd_plain_step():
     params = PARAMS.copy()
     take_step(SGDOptimizer(4, np.float64), params, FIRST_GRADS)
 
-    expected = np.array([0.5 - 0.1 * 0.2, -1.25 + 0.1 * 0.4, 2.0 - 0.1 * 1.5, 0.0 + 0.1 * 3.0])
+    expected = np.array(
+        [0.5 - 0.1 * 0.2, -1.25 + 0.1 * 0.4, 2.0 - 0.1 * 1.5, 0.0 + 0.1 * 3.0]
+    )
     np.testing.assert_allclose(params, expected, rtol=1e-15, atol=1e-15)
 
 
@@ -71,11 +73,21 @@ def test_sgd_nesterov_two_steps():
 def test_sgd_nesterov_differs_from_classical():
     classical = PARAMS.copy()
     nesterov = PARAMS.copy()
-    take_step(SGDOptimizer(4, np.float64, momentum=MOMENTUM, nesterov=False), classical, FIRST_GRADS)
-    take_step(SGDOptimizer(4, np.float64, momentum=MOMENTUM, nesterov=True), nesterov, FIRST_GRADS)
+    take_step(
+        SGDOptimizer(4, np.float64, momentum=MOMENTUM, nesterov=False),
+        classical,
+        FIRST_GRADS,
+    )
+    take_step(
+        SGDOptimizer(4, np.float64, momentum=MOMENTUM, nesterov=True),
+        nesterov,
+        FIRST_GRADS,
+    )
 
     # After one step Nesterov has moved 1.9 times as far as classical momentum.
-    np.testing.assert_allclose(nesterov - PARAMS, 1.9 * (classical - PARAMS), rtol=1e-14)
+    np.testing.assert_allclose(
+        nesterov - PARAMS, 1.9 * (classical - PARAMS), rtol=1e-14
+    )
 
 
 @pytest.mark.parametrize("epsilon", [1e-8, 0.5])
@@ -83,7 +95,9 @@ def test_adam_two_steps(epsilon):
     # epsilon=0.5 makes the place where epsilon enters the formula visible.
     beta_1, beta_2, lr = 0.8, 0.99, 0.05
     params = PARAMS.copy()
-    optimizer = AdamOptimizer(4, np.float64, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    optimizer = AdamOptimizer(
+        4, np.float64, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon
+    )
     take_step(optimizer, params, FIRST_GRADS, lr)
     take_step(optimizer, params, SECOND_GRADS, lr)
 

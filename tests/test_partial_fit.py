@@ -46,7 +46,9 @@ def hand_gradients(weights, sample_weight):
     probability = 1.0 / (1.0 + np.exp(-logit))
 
     # Sigmoid with binary cross-entropy: dL/dz = p - y, weighted by w_i / S.
-    output_delta = (probability - Y_TINY[:, None]) * sample_weight[:, None] / total_weight
+    output_delta = (
+        (probability - Y_TINY[:, None]) * sample_weight[:, None] / total_weight
+    )
     grad_W2 = hidden.T @ output_delta + ALPHA / total_weight * W2_
     grad_b2 = output_delta.sum(axis=0)
 
@@ -87,7 +89,9 @@ def fitted_weights(clf):
 
 
 def assert_weights_equal(clf, expected):
-    for name, actual, wanted in zip(["W1", "b1", "W2", "b2"], fitted_weights(clf), expected):
+    for name, actual, wanted in zip(
+        ["W1", "b1", "W2", "b2"], fitted_weights(clf), expected
+    ):
         np.testing.assert_allclose(actual, wanted, rtol=1e-12, atol=1e-15, err_msg=name)
 
 
@@ -97,7 +101,9 @@ def test_partial_fit_one_sgd_step(fixed_initialization, sample_weight):
     clf.partial_fit(X_TINY, Y_TINY, classes=[0, 1], sample_weight=sample_weight)
 
     weights = [W1, B1, W2, B2]
-    grads = hand_gradients(weights, np.ones(2) if sample_weight is None else sample_weight)
+    grads = hand_gradients(
+        weights, np.ones(2) if sample_weight is None else sample_weight
+    )
     expected = [w - LEARNING_RATE * g for w, g in zip(weights, grads)]
     assert_weights_equal(clf, expected)
 
@@ -112,9 +118,14 @@ def test_partial_fit_hand_worked_numbers(fixed_initialization):
     h2 = np.tanh([0.15 + 0.8 + 0.05, -0.3 + 0.6 - 0.1])
     p1 = 1 / (1 + np.exp(-(0.7 * h1[0] - 0.5 * h1[1] + 0.2)))
     p2 = 1 / (1 + np.exp(-(0.7 * h2[0] - 0.5 * h2[1] + 0.2)))
-    grad_w11 = (0.5 * (p1 - 0) * 0.7 * (1 - h1[0] ** 2) + 1.5 * (p2 - 1) * 0.7 * (1 - h2[0] ** 2)) / 2
+    grad_w11 = (
+        0.5 * (p1 - 0) * 0.7 * (1 - h1[0] ** 2)
+        + 1.5 * (p2 - 1) * 0.7 * (1 - h2[0] ** 2)
+    ) / 2
 
-    assert clf.coefs_[0][0, 0] == pytest.approx(0.1 - LEARNING_RATE * grad_w11, rel=1e-13)
+    assert clf.coefs_[0][0, 0] == pytest.approx(
+        0.1 - LEARNING_RATE * grad_w11, rel=1e-13
+    )
 
 
 @pytest.mark.parametrize("sample_weight", [None, np.array([1.0, 3.0])])
@@ -127,7 +138,9 @@ def test_partial_fit_loss_at_step_weights(fixed_initialization, sample_weight):
     weights = np.ones(2) if sample_weight is None else sample_weight
     hidden = np.tanh(X_TINY @ W1 + B1)
     probability = 1.0 / (1.0 + np.exp(-(hidden @ W2 + B2)[:, 0]))
-    cross_entropy = -(Y_TINY * np.log(probability) + (1 - Y_TINY) * np.log(1 - probability))
+    cross_entropy = -(
+        Y_TINY * np.log(probability) + (1 - Y_TINY) * np.log(1 - probability)
+    )
     penalty = ALPHA / (2 * weights.sum()) * (np.sum(W1**2) + np.sum(W2**2))
     expected = np.sum(weights * cross_entropy) / weights.sum() + penalty
 
@@ -162,7 +175,9 @@ def test_partial_fit_two_solver_steps(fixed_initialization, solver):
                 first_moments[k] = 0.8 * first_moments[k] + 0.2 * g
                 second_moments[k] = 0.95 * second_moments[k] + 0.05 * g**2
                 rate = lr * np.sqrt(1 - 0.95**step) / (1 - 0.8**step)
-                updated.append(w - rate * first_moments[k] / (np.sqrt(second_moments[k]) + 1e-3))
+                updated.append(
+                    w - rate * first_moments[k] / (np.sqrt(second_moments[k]) + 1e-3)
+                )
             else:
                 velocities[k] = 0.9 * velocities[k] - lr * g
                 if solver == "nesterov":
@@ -222,7 +237,9 @@ def test_partial_fit_classes_missing():
 
 
 def test_partial_fit_classes_differ():
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,)).partial_fit(X_TINY, Y_TINY, classes=[0, 1, 2])
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,)).partial_fit(
+        X_TINY, Y_TINY, classes=[0, 1, 2]
+    )
     coefs = [W.copy() for W in clf.coefs_]
 
     with pytest.raises(ValueError, match=r"classes=\[0, 1\] differs from the classes"):
@@ -232,7 +249,9 @@ def test_partial_fit_classes_differ():
 
 
 def test_partial_fit_same_classes_accepted():
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,)).partial_fit(X_TINY, Y_TINY, classes=[2, 0, 1])
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,)).partial_fit(
+        X_TINY, Y_TINY, classes=[2, 0, 1]
+    )
     clf.partial_fit(X_TINY, Y_TINY, classes=[0, 1, 2])
 
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
@@ -246,7 +265,9 @@ def test_partial_fit_unknown_label(first_call):
         clf.partial_fit(X_TINY, Y_TINY, classes=[0, 1])
 
     with pytest.raises(ValueError, match=r"labels not in classes_: \[7\]"):
-        clf.partial_fit(X_TINY, np.array([0, 7]), classes=None if not first_call else [0, 1])
+        clf.partial_fit(
+            X_TINY, np.array([0, 7]), classes=None if not first_call else [0, 1]
+        )
 
 
 def test_partial_fit_counts_epochs_and_samples():
@@ -271,7 +292,9 @@ def test_partial_fit_no_convergence_warning():
 
 def test_partial_fit_balanced_class_weight_rejected():
     clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), class_weight="balanced")
-    with pytest.raises(ValueError, match="class_weight='balanced' is invalid in partial_fit"):
+    with pytest.raises(
+        ValueError, match="class_weight='balanced' is invalid in partial_fit"
+    ):
         clf.partial_fit(X_TINY, Y_TINY, classes=[0, 1])
 
 

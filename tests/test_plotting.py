@@ -62,7 +62,9 @@ def test_display_draws_history(data, seed, figure_ax):
     assert_array_equal(display.loss_line_.get_xdata(), np.arange(1, 7))
     assert_allclose(display.loss_line_.get_ydata(), clf.loss_curve_)
     assert_allclose(display.loss_line_.get_ydata(), _column(history, "loss"))
-    assert_allclose(display.learning_rate_line_.get_ydata(), _column(history, "learning_rate"))
+    assert_allclose(
+        display.learning_rate_line_.get_ydata(), _column(history, "learning_rate")
+    )
     assert_allclose(display.grad_norm_line_.get_ydata(), _column(history, "grad_norm"))
     assert_allclose(display.max_grad_norm_line_.get_ydata(), [0.5, 0.5])
     assert display.validation_line_ is None
@@ -115,7 +117,9 @@ def test_display_validation_scores(data, seed, figure_ax):
     display = TrainingCurveDisplay.from_estimator(clf, ax=ax)
 
     assert_allclose(display.validation_line_.get_ydata(), clf.validation_scores_)
-    assert_array_equal(display.validation_line_.get_xdata(), np.arange(1, clf.n_iter_ + 1))
+    assert_array_equal(
+        display.validation_line_.get_xdata(), np.arange(1, clf.n_iter_ + 1)
+    )
 
 
 def test_display_validation_gap_is_nan(data, seed, figure_ax):

@@ -45,7 +45,9 @@ def fit_quietly(estimator, *args, **kwargs):
 
 
 def assert_same_coefs(first, second, **tolerance):
-    for a, b in zip(first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_):
+    for a, b in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
+    ):
         np.testing.assert_allclose(a, b, **tolerance)
 
 
@@ -55,8 +57,12 @@ def test_integer_weights_equal_repeated_rows(data, seed, solver):
     weights = np.tile([1, 2, 3, 1], 4)
     repeated = np.repeat(np.arange(N_SAMPLES), weights)
 
-    weighted = fit_quietly(full_batch_classifier(seed, solver=solver), X, y, sample_weight=weights)
-    copied = fit_quietly(full_batch_classifier(seed, solver=solver), X[repeated], y[repeated])
+    weighted = fit_quietly(
+        full_batch_classifier(seed, solver=solver), X, y, sample_weight=weights
+    )
+    copied = fit_quietly(
+        full_batch_classifier(seed, solver=solver), X[repeated], y[repeated]
+    )
 
     assert_same_coefs(weighted, copied, rtol=0, atol=1e-10)
     np.testing.assert_allclose(weighted.loss_curve_, copied.loss_curve_, rtol=1e-12)
@@ -79,7 +85,9 @@ def test_class_weight_dict_equals_sample_weight(data, seed):
     class_weight = {0: 0.5, 1: 2.0, 2: 3.0}
 
     by_class = fit_quietly(full_batch_classifier(seed, class_weight=class_weight), X, y)
-    by_sample = fit_quietly(full_batch_classifier(seed), X, y, sample_weight=np.array([0.5, 2.0, 3.0])[y])
+    by_sample = fit_quietly(
+        full_batch_classifier(seed), X, y, sample_weight=np.array([0.5, 2.0, 3.0])[y]
+    )
 
     assert_same_coefs(by_class, by_sample, rtol=0, atol=0)
 
@@ -90,7 +98,9 @@ def test_class_weight_balanced_formula(data, seed):
     expected_weights = {0: 16 / 18, 1: 16 / 21, 2: 16 / 9}
 
     balanced = fit_quietly(full_batch_classifier(seed, class_weight="balanced"), X, y)
-    by_dict = fit_quietly(full_batch_classifier(seed, class_weight=expected_weights), X, y)
+    by_dict = fit_quietly(
+        full_batch_classifier(seed, class_weight=expected_weights), X, y
+    )
 
     assert_same_coefs(balanced, by_dict, rtol=1e-15, atol=0)
 
@@ -100,9 +110,17 @@ def test_class_weight_times_sample_weight(data, seed, rng):
     sample_weight = rng.uniform(0.5, 2.0, size=N_SAMPLES)
     class_weight = {0: 1.0, 1: 4.0, 2: 0.25}
 
-    both = fit_quietly(full_batch_classifier(seed, class_weight=class_weight), X, y, sample_weight=sample_weight)
+    both = fit_quietly(
+        full_batch_classifier(seed, class_weight=class_weight),
+        X,
+        y,
+        sample_weight=sample_weight,
+    )
     product = fit_quietly(
-        full_batch_classifier(seed), X, y, sample_weight=sample_weight * np.array([1.0, 4.0, 0.25])[y]
+        full_batch_classifier(seed),
+        X,
+        y,
+        sample_weight=sample_weight * np.array([1.0, 4.0, 0.25])[y],
     )
 
     assert_same_coefs(both, product, rtol=1e-15, atol=0)
@@ -143,7 +161,9 @@ def test_sample_weight_single_weighted_class(data, seed):
     X, y = data
     weights = (y == 0).astype(float)
 
-    with pytest.raises(ValueError, match=r"Only one class has a positive sample weight \(\[0\]\)"):
+    with pytest.raises(
+        ValueError, match=r"Only one class has a positive sample weight \(\[0\]\)"
+    ):
         full_batch_classifier(seed).fit(X, y, sample_weight=weights)
 
 
@@ -160,7 +180,12 @@ def test_pipeline_routes_sample_weight(data, seed):
 
     with sklearn.config_context(enable_metadata_routing=True):
         pipeline = fit_quietly(routed_pipeline(seed), X, y, sample_weight=weights)
-    direct = fit_quietly(full_batch_classifier(seed), StandardScaler().fit_transform(X), y, sample_weight=weights)
+    direct = fit_quietly(
+        full_batch_classifier(seed),
+        StandardScaler().fit_transform(X),
+        y,
+        sample_weight=weights,
+    )
 
     assert_same_coefs(pipeline[-1], direct, rtol=0, atol=0)
 
@@ -176,18 +201,30 @@ def test_grid_search_routes_sample_weight(data, seed):
         fit_quietly(search, X, y, sample_weight=weights)
 
     # Each fold's weighted score, recomputed with the fold's weights passed by hand.
-    for alpha, mean_score in zip(grid["scratchmlpclassifier__alpha"], search.cv_results_["mean_test_score"]):
+    for alpha, mean_score in zip(
+        grid["scratchmlpclassifier__alpha"], search.cv_results_["mean_test_score"]
+    ):
         scores = []
         for train, test in cv.split(X, y):
             scaler = StandardScaler().fit(X[train])
             clf = fit_quietly(
-                full_batch_classifier(seed, alpha=alpha), scaler.transform(X[train]), y[train], sample_weight=weights[train]
+                full_batch_classifier(seed, alpha=alpha),
+                scaler.transform(X[train]),
+                y[train],
+                sample_weight=weights[train],
             )
-            scores.append(clf.score(scaler.transform(X[test]), y[test], sample_weight=weights[test]))
+            scores.append(
+                clf.score(
+                    scaler.transform(X[test]), y[test], sample_weight=weights[test]
+                )
+            )
         assert mean_score == pytest.approx(np.mean(scores), abs=1e-15)
 
     best_alpha = search.best_params_["scratchmlpclassifier__alpha"]
     refit = fit_quietly(
-        full_batch_classifier(seed, alpha=best_alpha), StandardScaler().fit_transform(X), y, sample_weight=weights
+        full_batch_classifier(seed, alpha=best_alpha),
+        StandardScaler().fit_transform(X),
+        y,
+        sample_weight=weights,
     )
     assert_same_coefs(search.best_estimator_[-1], refit, rtol=0, atol=0)

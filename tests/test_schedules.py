@@ -15,13 +15,17 @@ N_SAMPLES = 24
 @pytest.fixture
 def blobs(rng):
     """Two overlapping Gaussian blobs, 12 rows each."""
-    X = np.vstack([rng.normal(-0.5, 1.0, size=(12, 2)), rng.normal(0.5, 1.0, size=(12, 2))])
+    X = np.vstack(
+        [rng.normal(-0.5, 1.0, size=(12, 2)), rng.normal(0.5, 1.0, size=(12, 2))]
+    )
     y = np.repeat([0, 1], 12)
     return X, y
 
 
 def fitted_rates(X, y, seed, **params):
-    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), batch_size=8, random_state=seed, **params)
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(3,), batch_size=8, random_state=seed, **params
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
@@ -67,14 +71,20 @@ def test_schedule_no_plateau_reduction(name):
 
 def test_fit_inverse_time_rates(blobs, seed):
     X, y = blobs
-    _, rates = fitted_rates(X, y, seed, max_iter=6, learning_rate_init=0.3, learning_rate_decay=0.2, tol=0.0)
+    _, rates = fitted_rates(
+        X, y, seed, max_iter=6, learning_rate_init=0.3, learning_rate_decay=0.2, tol=0.0
+    )
 
-    assert rates == pytest.approx([0.3 / (1 + 0.2 * epoch) for epoch in range(6)], rel=1e-15)
+    assert rates == pytest.approx(
+        [0.3 / (1 + 0.2 * epoch) for epoch in range(6)], rel=1e-15
+    )
 
 
 def test_fit_constant_rates(blobs, seed):
     X, y = blobs
-    _, rates = fitted_rates(X, y, seed, max_iter=4, learning_rate="constant", learning_rate_init=0.05)
+    _, rates = fitted_rates(
+        X, y, seed, max_iter=4, learning_rate="constant", learning_rate_init=0.05
+    )
 
     assert rates == [0.05] * 4
 
@@ -83,7 +93,14 @@ def test_fit_constant_rates(blobs, seed):
 def test_fit_invscaling_rates(blobs, seed, power_t):
     X, y = blobs
     clf, rates = fitted_rates(
-        X, y, seed, max_iter=5, learning_rate="invscaling", learning_rate_init=0.4, power_t=power_t, tol=0.0
+        X,
+        y,
+        seed,
+        max_iter=5,
+        learning_rate="invscaling",
+        learning_rate_init=0.4,
+        power_t=power_t,
+        tol=0.0,
     )
 
     # The epoch after k full epochs has seen k * 24 samples.
@@ -97,7 +114,14 @@ def test_fit_adaptive_divides_by_five_on_plateau(blobs, seed):
     # n_iter_no_change=1 the rate drops after epochs 3, 5 and 7.
     X, y = blobs
     clf, rates = fitted_rates(
-        X, y, seed, max_iter=8, learning_rate="adaptive", learning_rate_init=0.1, tol=10.0, n_iter_no_change=1
+        X,
+        y,
+        seed,
+        max_iter=8,
+        learning_rate="adaptive",
+        learning_rate_init=0.1,
+        tol=10.0,
+        n_iter_no_change=1,
     )
 
     expected = [0.1, 0.1, 0.1, 0.02, 0.02, 0.004, 0.004, 0.0008]
@@ -151,7 +175,9 @@ def test_fit_adaptive_rate_kept_by_warm_start(blobs, seed):
 
 def test_fit_inverse_time_continues_with_warm_start(blobs, seed):
     X, y = blobs
-    clf, _ = fitted_rates(X, y, seed, max_iter=3, learning_rate_decay=1.0, tol=0.0, warm_start=True)
+    clf, _ = fitted_rates(
+        X, y, seed, max_iter=3, learning_rate_decay=1.0, tol=0.0, warm_start=True
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)

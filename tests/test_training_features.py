@@ -42,7 +42,14 @@ def test_fit_reproducible(data, seed, dtype, solver):
     X = X.astype(dtype)
 
     def fit():
-        clf = ScratchMLPClassifier((5, 3), solver=solver, batch_size=8, max_iter=4, momentum=0.5, random_state=seed)
+        clf = ScratchMLPClassifier(
+            (5, 3),
+            solver=solver,
+            batch_size=8,
+            max_iter=4,
+            momentum=0.5,
+            random_state=seed,
+        )
         return fit_quietly(clf, X, y)
 
     first, second = fit(), fit()
@@ -56,7 +63,9 @@ def test_fit_early_stopping_reproducible(data, seed):
     X, y = data
 
     def fit():
-        clf = ScratchMLPClassifier((5,), early_stopping=True, max_iter=5, random_state=seed)
+        clf = ScratchMLPClassifier(
+            (5,), early_stopping=True, max_iter=5, random_state=seed
+        )
         return fit_quietly(clf, X, y)
 
     first, second = fit(), fit()
@@ -70,7 +79,9 @@ def test_fit_sparse_equals_dense(data, seed):
     X[np.abs(X) < 0.5] = 0.0
 
     def fit(features):
-        clf = ScratchMLPClassifier((5,), batch_size=8, max_iter=3, alpha=0.01, random_state=seed)
+        clf = ScratchMLPClassifier(
+            (5,), batch_size=8, max_iter=3, alpha=0.01, random_state=seed
+        )
         return fit_quietly(clf, features, y)
 
     dense, csr = fit(X), fit(sparse.csr_matrix(X))
@@ -100,7 +111,9 @@ def test_cross_validation_parallel_reproducible(data, seed):
 
     np.testing.assert_array_equal(serial["test_score"], parallel["test_score"])
     np.testing.assert_array_equal(serial_scores, parallel_scores)
-    for serial_estimator, parallel_estimator in zip(serial["estimator"], parallel["estimator"]):
+    for serial_estimator, parallel_estimator in zip(
+        serial["estimator"], parallel["estimator"]
+    ):
         assert_bitwise_equal(serial_estimator, parallel_estimator)
 
 
@@ -115,7 +128,9 @@ def test_grid_search_parallel_reproducible(data, seed):
         parallel = GridSearchCV(clf, grid, cv=2, n_jobs=2).fit(X, y)
 
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
-        np.testing.assert_array_equal(serial.cv_results_[key], parallel.cv_results_[key])
+        np.testing.assert_array_equal(
+            serial.cv_results_[key], parallel.cv_results_[key]
+        )
     assert serial.best_params_ == parallel.best_params_
     assert_bitwise_equal(serial.best_estimator_, parallel.best_estimator_)
 
@@ -124,7 +139,9 @@ def test_fit_stops_on_tol(data, seed):
     # With tol=10 no epoch after the first counts as progress, so training
     # stops once n_iter_no_change + 1 epochs in a row made none.
     X, y = data
-    clf = ScratchMLPClassifier((4,), tol=10.0, n_iter_no_change=3, max_iter=100, random_state=seed)
+    clf = ScratchMLPClassifier(
+        (4,), tol=10.0, n_iter_no_change=3, max_iter=100, random_state=seed
+    )
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -138,7 +155,9 @@ def test_fit_max_iter_warning(data, seed):
     X, y = data
     clf = ScratchMLPClassifier((4,), tol=0.0, max_iter=3, random_state=seed)
 
-    with pytest.warns(ConvergenceWarning, match="did not converge within max_iter=3 epochs"):
+    with pytest.warns(
+        ConvergenceWarning, match="did not converge within max_iter=3 epochs"
+    ):
         clf.fit(X, y)
 
     assert clf.n_iter_ == 3
@@ -174,25 +193,36 @@ def test_warm_start_off_restarts(data, seed):
 
 def test_warm_start_new_layers_rejected(data, seed):
     X, y = data
-    clf = fit_quietly(ScratchMLPClassifier((5,), warm_start=True, max_iter=2, random_state=seed), X, y)
+    clf = fit_quietly(
+        ScratchMLPClassifier((5,), warm_start=True, max_iter=2, random_state=seed), X, y
+    )
     clf.set_params(hidden_layer_sizes=(6,))
 
-    with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(6,\) differs from the fitted layers \(5,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"hidden_layer_sizes=\(6,\) differs from the fitted layers \(5,\)",
+    ):
         clf.fit(X, y)
 
 
 def test_warm_start_new_class_rejected(data, seed):
     X, y = data
-    clf = fit_quietly(ScratchMLPClassifier((5,), warm_start=True, max_iter=2, random_state=seed), X, y)
+    clf = fit_quietly(
+        ScratchMLPClassifier((5,), warm_start=True, max_iter=2, random_state=seed), X, y
+    )
 
-    with pytest.raises(ValueError, match=r"labels not in classes_: \[2\].*set warm_start=False"):
+    with pytest.raises(
+        ValueError, match=r"labels not in classes_: \[2\].*set warm_start=False"
+    ):
         clf.fit(X, np.where(y == 1, 2, y))
 
 
 @pytest.fixture
 def divergent_blobs(rng):
     """Two Gaussian blobs scaled up by 1e4."""
-    X = 1e4 * np.vstack([rng.normal(-1.0, 1.0, size=(20, 2)), rng.normal(1.0, 1.0, size=(20, 2))])
+    X = 1e4 * np.vstack(
+        [rng.normal(-1.0, 1.0, size=(20, 2)), rng.normal(1.0, 1.0, size=(20, 2))]
+    )
     y = np.repeat([0, 1], 20)
     return X, y
 
@@ -202,7 +232,9 @@ def test_divergence_error(divergent_blobs, seed):
     # per epoch until it overflows. Adam's steps are bounded by the rate, so
     # Adam does not overflow here.
     X, y = divergent_blobs
-    clf = ScratchMLPClassifier((8,), learning_rate_init=1e3, max_grad_norm=None, max_iter=50, random_state=seed)
+    clf = ScratchMLPClassifier(
+        (8,), learning_rate_init=1e3, max_grad_norm=None, max_iter=50, random_state=seed
+    )
 
     with pytest.raises(DivergenceError, match=r"epoch \d+") as error:
         clf.fit(X, y)
@@ -223,7 +255,9 @@ def test_divergence_error(divergent_blobs, seed):
 
 def test_divergence_avoided_by_clipping(divergent_blobs, seed):
     X, y = divergent_blobs
-    clf = ScratchMLPClassifier((8,), learning_rate_init=1e-3, max_grad_norm=1.0, max_iter=5, random_state=seed)
+    clf = ScratchMLPClassifier(
+        (8,), learning_rate_init=1e-3, max_grad_norm=1.0, max_iter=5, random_state=seed
+    )
 
     fit_quietly(clf, X, y)
 

@@ -127,7 +127,7 @@ def _add_train_parser(commands):
         help=(
             "also save the training curves (loss, validation score, learning "
             "rate and gradient norm per epoch) to this image; needs matplotlib "
-            "(pip install \"skmlp[plot]\") and follows --force like --output"
+            '(pip install "skmlp[plot]") and follows --force like --output'
         ),
     )
 

@@ -11,6 +11,7 @@ from ..persistence import load_model
 from .errors import CommandError, print_warnings
 from .tables import (
     check_columns,
+    check_distinct_paths,
     check_input_file,
     check_output_path,
     read_csv,
@@ -24,6 +25,10 @@ _NUMERIC_PARTS = ("numeric", "skewed", "binned")
 
 def run_predict(args):
     """Run ``skmlp predict`` with the parsed ``args``; return the exit status."""
+    check_distinct_paths(
+        outputs={"--output": args.output},
+        inputs={"--data": args.data, "--model": args.model},
+    )
     check_output_path(args.output, force=args.force, option="--output")
     check_input_file(args.model, option="--model")
     model = _load_classifier(args.model, args.format)
@@ -39,13 +44,17 @@ def run_predict(args):
             option="--data",
         )
 
-    try:
-        probabilities = model.predict_proba(X)
-        predictions = model.predict(X)
-    except ValueError as error:
-        raise CommandError(
-            f"the model cannot predict for --data {args.data!r}: {error}"
-        ) from None
+    # Warnings such as categories unknown to the encoder go to stderr, once.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            probabilities = model.predict_proba(X)
+            predictions = model.predict(X)
+        except ValueError as error:
+            raise CommandError(
+                f"the model cannot predict for --data {args.data!r}: {error}"
+            ) from None
+    print_warnings(caught)
 
     if np.ndim(predictions) != 1:
         raise CommandError(
@@ -69,6 +78,8 @@ def _load_classifier(path, format):
         warnings.simplefilter("always")
         try:
             model = load_model(path, format=format)
+        except ImportError as error:
+            raise CommandError(f"cannot load --model: {error}") from None
         except ValueError as error:
             # The message names the keyword argument of load_model; here the
             # same choice is the option --format.

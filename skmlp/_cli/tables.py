@@ -1,5 +1,6 @@
 """Reading and checking CSV files, and checking the files a command will write."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +31,41 @@ def check_output_path(path, *, force, option):
             f"the folder of {option} {str(path)!r} was not found; create it first "
             "or choose another path."
         )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise CommandError(
+            f"the folder of {option} {str(path)!r} is not writable; choose "
+            "another path."
+        )
     if path.exists() and not force:
         raise CommandError(
             f"{option} {str(path)!r} already exists; choose another path or pass "
             "--force to replace it."
         )
+
+
+def check_distinct_paths(outputs, inputs):
+    """Raise if an output path is another output or an input.
+
+    Without this check, ``--force`` would let an output replace an input or
+    another output. Two inputs may be the same file.
+
+    Parameters
+    ----------
+    outputs, inputs : dict of str to path-like or None
+        Paths by option name, such as ``{"--output": ...}``; None entries are
+        skipped.
+    """
+    seen = {}
+    for option, path in [*inputs.items(), *outputs.items()]:
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        if resolved in seen and option in outputs:
+            raise CommandError(
+                f"{option} {str(path)!r} is the same file as {seen[resolved]}; "
+                "choose another path."
+            )
+        seen[resolved] = option
 
 
 def check_input_file(path, *, option):

@@ -1,5 +1,6 @@
 """The ``skmlp train`` command: train, evaluate and save a pipeline."""
 
+import importlib.util
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,13 @@ from ..inspection import save_training_curve
 from ..persistence import save_model, write_atomically
 from .errors import CommandError, print_warnings
 from .parser import CLASSIFIER_OPTIONS, DEFAULT_MODEL_STEM
-from .tables import check_columns, check_output_path, read_csv, split_target
+from .tables import (
+    check_columns,
+    check_distinct_paths,
+    check_output_path,
+    read_csv,
+    split_target,
+)
 
 DEFAULT_TEST_SIZE = 0.2
 
@@ -24,7 +31,17 @@ DEFAULT_TEST_SIZE = 0.2
 def run_train(args):
     """Run ``skmlp train`` with the parsed ``args``; return the exit status."""
     output, format = _output_path_and_format(args)
+    check_distinct_paths(
+        outputs={"--output": output, "--plot": args.plot},
+        inputs={"--data": args.data, "--test": args.test},
+    )
     check_output_path(output, force=args.force, option="--output")
+    if format == "skops" and importlib.util.find_spec("skops") is None:
+        raise CommandError(
+            "saving in skops format needs the skops package, which is not "
+            'installed; run pip install "skmlp[skops]" (".[skops]" from a clone) '
+            "or pass --format joblib."
+        )
     plot = _plot_path(args)
 
     X_train, y_train, X_test, y_test, pipeline = _load_data_and_pipeline(args)
@@ -43,11 +60,17 @@ def run_train(args):
             raise CommandError(f"training failed: {error}") from None
     print_warnings(caught)
 
-    _print_evaluation(pipeline, X_test, y_test)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _print_evaluation(pipeline, X_test, y_test)
+    print_warnings(caught)
 
     if plot is not None:
         write_atomically(
-            plot, lambda temporary: save_training_curve(pipeline, temporary, format=plot.suffix[1:])
+            plot,
+            lambda temporary: save_training_curve(
+                pipeline, temporary, format=plot.suffix[1:]
+            ),
         )
         print(f"Training curves saved to {plot}.")
 

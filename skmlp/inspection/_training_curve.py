@@ -180,7 +180,9 @@ class TrainingCurveDisplay:
         secondary_ax = ax.twinx()
 
         epoch = np.asarray(self.epoch)
-        (self.loss_line_,) = ax.plot(epoch, self.loss, color="C0", label="training loss")
+        (self.loss_line_,) = ax.plot(
+            epoch, self.loss, color="C0", label="training loss"
+        )
 
         self.validation_line_ = None
         if self.validation_score is not None:
@@ -285,7 +287,9 @@ class TrainingCurveDisplay:
         validation_score = None
         if any(record["validation_score"] is not None for record in history):
             validation_score = [
-                np.nan if record["validation_score"] is None else record["validation_score"]
+                np.nan
+                if record["validation_score"] is None
+                else record["validation_score"]
                 for record in history
             ]
 
