@@ -47,7 +47,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     The forward pass, the backpropagation, the update rules, the learning-rate
     schedule and the gradient clipping are written in numpy in this package.
-    Hidden layers compute ``A = activation(A_prev @ W + b)``; the output layer is
+    Hidden layers compute ``A = activation(A_prev @ W + b)``. The output layer is
     one sigmoid unit for two classes, a softmax over ``n_classes`` units for more,
     and one sigmoid per label for a multilabel indicator target. The loss is the
     mean cross-entropy, computed from the logits.
@@ -457,7 +457,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class in the order of ``classes_``; rows sum to
+            Probability of each class in the order of ``classes_``. Rows sum to
             1, except for a multilabel model, whose columns are the independent
             probabilities of each label.
         """

@@ -2,11 +2,11 @@
 
 
 class DivergenceError(ValueError):
-    """Raised when training produces a non-finite loss.
+    """Raised when training produces a non-finite loss, weight or logit.
 
     The estimator that raised it keeps the weights of the last epoch whose loss
-    was finite, so it is still usable; the message names the epoch that diverged
-    and the settings to change.
+    was finite, so it is still usable. The message names the epoch that
+    diverged and the settings to change.
 
     Attributes
     ----------
