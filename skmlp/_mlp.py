@@ -1014,12 +1014,24 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes):
+    """Return the layer sizes as a tuple of positive ints, or raise ValueError.
+
+    Booleans are rejected although Python counts them as integers, and so is a
+    mapping, whose keys ``list()`` would silently take as the sizes.
+    """
     if isinstance(hidden_layer_sizes, Integral):
         sizes = [hidden_layer_sizes]
-    else:
+    elif isinstance(hidden_layer_sizes, (list, tuple, np.ndarray)):
         sizes = list(hidden_layer_sizes)
+    else:
+        sizes = [hidden_layer_sizes]
 
-    if not all(isinstance(size, Integral) and size > 0 for size in sizes):
+    if not all(
+        isinstance(size, Integral)
+        and not isinstance(size, (bool, np.bool_))
+        and size > 0
+        for size in sizes
+    ):
         raise ValueError(
             "hidden_layer_sizes must contain positive integers, got "
             f"{hidden_layer_sizes!r}."

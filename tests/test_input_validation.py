@@ -298,3 +298,13 @@ def test_early_stopping_weightless_validation(rng):
 
     with pytest.raises(ValueError, match="sample_weight 0"):
         model.fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("sizes", [True, (True,), (4, False), {3: 1}, "8"])
+def test_hidden_layer_sizes_invalid_type(sizes):
+    X = np.arange(20, dtype=float).reshape(10, 2)
+    y = np.arange(10) % 2
+    model = ScratchMLPClassifier(sizes, max_iter=1)
+
+    with pytest.raises((ValueError, TypeError), match="hidden_layer_sizes"):
+        model.fit(X, y)
