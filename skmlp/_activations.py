@@ -2,7 +2,7 @@
 
 Each activation overwrites its argument ``Z`` with ``A = activation(Z)``. Each
 derivative multiplies a gradient ``dL/dA`` in place by ``activation'(Z)``, which it
-reads from the activation output ``A``: every function here has a derivative that
+reads from the activation output ``A``. Every function here has a derivative that
 can be written in terms of its own output, so the pre-activations need not be kept.
 """
 

@@ -1004,7 +1004,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             math.ceil(1 / min(self.validation_fraction, 1 - self.validation_fraction)),
         )
         return ValueError(
-            f"early_stopping=True holds out {n_validation} of {n_samples} rows "
+            f"early_stopping=True sets aside {n_validation} of {n_samples} rows "
             f"(validation_fraction={self.validation_fraction}), which leaves "
             f"{outcome}. Each of the {n_classes} classes needs at least "
             f"one row on both sides of the split, which {per_class} rows per class "

@@ -200,6 +200,13 @@ class MiniBatchTrainer:
             clipping. ``n_steps`` counts the updates, and ``n_clipped`` the
             updates whose gradients were clipped.
         """
+        # _take_rows clips indices instead of checking them, so a target or a
+        # weight vector of another length must be caught here.
+        if not X.shape[0] == Y.shape[0] == sample_weight.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, but the targets have {Y.shape[0]} and "
+                f"sample_weight {sample_weight.shape[0]}; pass one of each per row."
+            )
         with _small_product_threads(self.layout, self.batch_size):
             return self._run_chunks(
                 X, Y, sample_weight, order, learning_rate, logits_out

@@ -294,3 +294,16 @@ def test_run_epoch_batch_normalization(activation, rng):
             )
 
         assert_gradients_match(analytic, central_differences(objective, params), layout)
+
+
+def test_run_epoch_rejects_row_mismatch():
+    layout = ParameterLayout((N_FEATURES, 3, 1))
+    params = np.zeros(layout.size)
+    trainer = make_trainer(layout, params, "relu", "logistic", 4, dense_input=True)
+    X = np.ones((6, N_FEATURES))
+    order = np.arange(6)
+
+    with pytest.raises(ValueError, match="X has 6 rows, but the targets have 12"):
+        trainer.run_epoch(X, np.zeros((12, 1)), np.ones(6), order, 0.1)
+
+    assert np.all(params == 0)

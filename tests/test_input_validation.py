@@ -50,9 +50,9 @@ def test_fit_one_class_rejected(y, shown, monkeypatch):
 @pytest.mark.parametrize(
     "y, fraction, match",
     [
-        (np.arange(9) % 3, 0.1, r"holds out 1 of 9 rows.*30 rows in all"),
+        (np.arange(9) % 3, 0.1, r"sets aside 1 of 9 rows.*30 rows in all"),
         (np.array([0] * 20 + [1] * 20 + [2]), 0.2, r"smallest of 1 rows"),
-        (np.array([0, 0, 1, 1]), 0.1, r"holds out 1 of 4 rows.*20 rows in all"),
+        (np.array([0, 0, 1, 1]), 0.1, r"sets aside 1 of 4 rows.*20 rows in all"),
         (
             np.array([0] * 2 + [1] * 29 + [2] * 29),
             0.1,

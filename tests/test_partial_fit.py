@@ -89,10 +89,12 @@ def fitted_weights(clf):
 
 
 def assert_weights_equal(clf, expected):
-    for name, actual, wanted in zip(
+    for name, actual, expected in zip(
         ["W1", "b1", "W2", "b2"], fitted_weights(clf), expected
     ):
-        np.testing.assert_allclose(actual, wanted, rtol=1e-12, atol=1e-15, err_msg=name)
+        np.testing.assert_allclose(
+            actual, expected, rtol=1e-12, atol=1e-15, err_msg=name
+        )
 
 
 @pytest.mark.parametrize("sample_weight", [None, np.array([1.0, 3.0])])
