@@ -98,6 +98,14 @@ def parse_args(argv=None):
         help="dtype of the input given to both estimators (default: float64)",
     )
     parser.add_argument(
+        "--skmlp-dtype",
+        choices=["float32", "float64", "input"],
+        default="float32",
+        help="dtype parameter of ScratchMLPClassifier: the precision it computes "
+        "in; input follows the input's dtype, as MLPClassifier does "
+        "(default: float32)",
+    )
+    parser.add_argument(
         "--rows",
         type=int,
         default=None,
@@ -121,12 +129,13 @@ def parse_args(argv=None):
     # Internal: measure ru_maxrss of one fit in this fresh process.
     parser.add_argument(
         "--child-memory",
-        nargs=3,
-        metavar=("ESTIMATOR", "NPZ", "BATCH"),
+        nargs=4,
+        metavar=("ESTIMATOR", "NPZ", "BATCH", "SKMLP_DTYPE"),
         help=argparse.SUPPRESS,
     )
 
     args = parser.parse_args(argv)
+    args.skmlp_dtype = _dtype_parameter(args.skmlp_dtype)
     if args.quick:
         args.rows = args.rows or 2000
         args.epochs = 1
@@ -137,8 +146,17 @@ def parse_args(argv=None):
     return args
 
 
-def make_estimator(name, batch_size, epochs):
-    """Return an unfitted estimator of either library with the shared settings."""
+def _dtype_parameter(choice):
+    """Return the ``dtype`` parameter for a ``--skmlp-dtype`` choice."""
+    return None if choice in ("input", "None") else choice
+
+
+def make_estimator(name, batch_size, epochs, skmlp_dtype=None):
+    """Return an unfitted estimator of either library with the shared settings.
+
+    ``skmlp_dtype`` is the ``dtype`` parameter of ``ScratchMLPClassifier``;
+    ``MLPClassifier`` always computes in the dtype of its input.
+    """
     shared = {
         "hidden_layer_sizes": HIDDEN_LAYER_SIZES,
         "activation": "relu",
@@ -156,7 +174,7 @@ def make_estimator(name, batch_size, epochs):
         "n_iter_no_change": epochs + 1,
     }
     if name == "skmlp":
-        return ScratchMLPClassifier(max_grad_norm=None, **shared)
+        return ScratchMLPClassifier(max_grad_norm=None, dtype=skmlp_dtype, **shared)
     return MLPClassifier(**shared)
 
 
@@ -215,13 +233,13 @@ def load_data(rows, dtype):
     return A_train, np.asarray(y_train), A_test, np.asarray(y_test)
 
 
-def time_fit(name, X, y, batch_size, epochs):
+def time_fit(name, X, y, batch_size, epochs, skmlp_dtype):
     """Fit once and return the wall and CPU seconds per epoch and the estimator.
 
     The CPU time is that of the whole process, so it includes every BLAS
     thread.
     """
-    estimator = make_estimator(name, batch_size, epochs)
+    estimator = make_estimator(name, batch_size, epochs, skmlp_dtype)
     gc.collect()
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -236,7 +254,9 @@ def time_gemm_floor(n_samples, n_features, batch_size, dtype, epochs):
 
     Three products per mini-batch in the forward pass (one per layer) and five
     in the backward pass (a weight gradient per layer, and the gradient of the
-    input of the two upper layers), on arrays allocated before the loop.
+    input of the two upper layers), on arrays allocated before the loop, in
+    the dtype that skmlp computes in. ``np.dot`` is the cheapest numpy call for
+    these shapes.
     """
     units = (n_features, *HIDDEN_LAYER_SIZES, 1)
     rng = np.random.default_rng(0)
@@ -254,13 +274,13 @@ def time_gemm_floor(n_samples, n_features, batch_size, dtype, epochs):
     started = time.perf_counter()
     for _ in range(epochs * n_batches):
         for layer in range(3):
-            np.matmul(inputs[layer], weights[layer], out=outputs[layer])
+            np.dot(inputs[layer], weights[layer], out=outputs[layer])
 
         delta = outputs[2]
         for layer in (2, 1, 0):
-            np.matmul(inputs[layer].T, delta, out=weight_grads[layer])
+            np.dot(inputs[layer].T, delta, out=weight_grads[layer])
             if layer > 0:
-                np.matmul(delta, weights[layer].T, out=deltas[layer - 1])
+                np.dot(delta, weights[layer].T, out=deltas[layer - 1])
                 delta = deltas[layer - 1]
     return (time.perf_counter() - started) / epochs
 
@@ -275,9 +295,9 @@ def time_predict_proba(estimator, X, repeats):
     return statistics.median(rates)
 
 
-def fit_peak_memory(name, X, y, batch_size, epochs):
+def fit_peak_memory(name, X, y, batch_size, epochs, skmlp_dtype):
     """Return the peak bytes that ``tracemalloc`` records during one fit."""
-    estimator = make_estimator(name, batch_size, epochs)
+    estimator = make_estimator(name, batch_size, epochs, skmlp_dtype)
     gc.collect()
     tracemalloc.start()
     try:
@@ -288,7 +308,7 @@ def fit_peak_memory(name, X, y, batch_size, epochs):
     return peak
 
 
-def child_memory(name, npz_path, batch_size):
+def child_memory(name, npz_path, batch_size, skmlp_dtype):
     """Fit once in this process and print the growth of ru_maxrss as JSON."""
     data = np.load(npz_path, allow_pickle=True)
     X = sparse.csr_matrix(
@@ -301,13 +321,13 @@ def child_memory(name, npz_path, batch_size):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        make_estimator(name, batch_size, 1).fit(X, y)
+        make_estimator(name, batch_size, 1, skmlp_dtype).fit(X, y)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # ru_maxrss is in KiB on Linux.
     print(json.dumps({"before_kib": before, "after_kib": after}))
 
 
-def subprocess_maxrss(name, X, y, batch_size, directory):
+def subprocess_maxrss(name, X, y, batch_size, skmlp_dtype, directory):
     """Return (ru_maxrss before, after) one fit in a fresh interpreter, in KiB."""
     csr = sparse.csr_matrix(X)
     path = os.path.join(directory, f"data_{name}.npz")
@@ -328,6 +348,7 @@ def subprocess_maxrss(name, X, y, batch_size, directory):
             name,
             path,
             str(batch_size),
+            str(skmlp_dtype),
         ],
         capture_output=True,
         text=True,
@@ -370,7 +391,12 @@ def run_training_table(args, A_train, y_train, A_test, y_test):
                 names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
                 for name in names:
                     per_epoch, cpu_per_epoch, models[name] = time_fit(
-                        name, X_train, y_train, batch_size, args.epochs
+                        name,
+                        X_train,
+                        y_train,
+                        batch_size,
+                        args.epochs,
+                        args.skmlp_dtype,
                     )
                     seconds[name].append(per_epoch)
                     cpu_seconds[name].append(cpu_per_epoch)
@@ -385,7 +411,7 @@ def run_training_table(args, A_train, y_train, A_test, y_test):
                                 X_train.shape[0],
                                 X_train.shape[1],
                                 batch_size,
-                                A_train.dtype,
+                                np.dtype(args.skmlp_dtype or A_train.dtype),
                                 1,
                             )
                         )
@@ -479,9 +505,11 @@ def run_memory_table(args, A_train, y_train):
             for name in ESTIMATOR_NAMES:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
-                    peaks[name] = fit_peak_memory(name, X_train, y_train, batch_size, 1)
+                    peaks[name] = fit_peak_memory(
+                        name, X_train, y_train, batch_size, 1, args.skmlp_dtype
+                    )
                 before, after = subprocess_maxrss(
-                    name, X_train, y_train, batch_size, directory
+                    name, X_train, y_train, batch_size, args.skmlp_dtype, directory
                 )
                 rss[name] = f"{after / 1024:.1f} (+{(after - before) / 1024:.1f})"
             rows.append(
@@ -523,7 +551,7 @@ def run_scaling_table(args, A_train, y_train):
     per_row = {factor: [] for factor in args.scaling}
     for _ in range(args.repeats):
         for factor, (X, y) in data.items():
-            per_epoch, _, _ = time_fit("skmlp", X, y, batch_size, 1)
+            per_epoch, _, _ = time_fit("skmlp", X, y, batch_size, 1, args.skmlp_dtype)
             per_row[factor].append(per_epoch / X.shape[0])
 
     base = None
@@ -531,7 +559,7 @@ def run_scaling_table(args, A_train, y_train):
         data_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + y.nbytes
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            peak = fit_peak_memory("skmlp", X, y, batch_size, 1)
+            peak = fit_peak_memory("skmlp", X, y, batch_size, 1, args.skmlp_dtype)
 
         median = statistics.median(per_row[factor])
         base = median if base is None else base
@@ -566,8 +594,8 @@ def run_scaling_table(args, A_train, y_train):
 def main(argv=None):
     args = parse_args(argv)
     if args.child_memory:
-        name, path, batch_size = args.child_memory
-        child_memory(name, path, int(batch_size))
+        name, path, batch_size, skmlp_dtype = args.child_memory
+        child_memory(name, path, int(batch_size), _dtype_parameter(skmlp_dtype))
         return
 
     print(

@@ -1,6 +1,7 @@
 """Hidden-layer activation functions and their derivatives.
 
-Each activation overwrites its argument ``Z`` with ``A = activation(Z)``. Each
+Each activation writes ``A = activation(Z)`` into ``out``, or over ``Z`` itself
+when ``out`` is not given. Each
 derivative multiplies a gradient ``dL/dA`` in place by ``activation'(Z)``, which it
 reads from the activation output ``A``. Every function here has a derivative that
 can be written in terms of its own output, so the pre-activations need not be kept.
@@ -10,24 +11,27 @@ import numpy as np
 from scipy.special import expit
 
 
-def identity(Z):
-    """Apply ``A = Z`` in place (a no-op, listed for symmetry)."""
-    return Z
+def identity(Z, out=None):
+    """Return ``A = Z``, copied into ``out`` if given."""
+    if out is None:
+        return Z
+    np.copyto(out, Z)
+    return out
 
 
-def logistic(Z):
-    """Apply the logistic sigmoid ``A = 1 / (1 + exp(-Z))`` in place."""
-    return expit(Z, out=Z)
+def logistic(Z, out=None):
+    """Return the logistic sigmoid ``A = 1 / (1 + exp(-Z))``, in place by default."""
+    return expit(Z, out=Z if out is None else out)
 
 
-def tanh(Z):
-    """Apply the hyperbolic tangent ``A = tanh(Z)`` in place."""
-    return np.tanh(Z, out=Z)
+def tanh(Z, out=None):
+    """Return the hyperbolic tangent ``A = tanh(Z)``, in place by default."""
+    return np.tanh(Z, out=Z if out is None else out)
 
 
-def relu(Z):
-    """Apply the rectified linear unit ``A = max(Z, 0)`` in place."""
-    return np.maximum(Z, 0, out=Z)
+def relu(Z, out=None):
+    """Return the rectified linear unit ``A = max(Z, 0)``, in place by default."""
+    return np.maximum(Z, 0, out=Z if out is None else out)
 
 
 def identity_derivative(A, delta):

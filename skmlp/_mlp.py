@@ -14,11 +14,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import (
@@ -31,8 +30,9 @@ from sklearn.utils.validation import (
 from ._clipping import GradientClipper
 from ._history import make_epoch_record, print_header, print_record
 from ._losses import LOG_OUTPUT_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from ._network import ParameterLayout, forward_pass, initialize_parameters
+from ._network import ParameterLayout, initialize_parameters
 from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._prediction import predict_logits
 from ._schedules import LearningRateSchedule
 from ._targets import TargetEncoder
 from ._training import MiniBatchTrainer
@@ -162,6 +162,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         Weights of the classes, multiplied into ``sample_weight``. ``"balanced"``
         uses ``n_samples / (n_classes * np.bincount(y))``. Not supported for
         multilabel targets, and ``"balanced"`` not in ``partial_fit``.
+
+    dtype : {"float32", "float64"} or None, default=None
+        Floating-point type of the weights and of all computation. ``None``
+        follows the training data: float32 data gives a float32 model, any
+        other data a float64 model. ``"float32"`` trains about 1.5 times as
+        fast on small batches and predicts faster, at single precision; the
+        float64 gradients remain available for checks that need them. A
+        fitted model keeps its dtype through ``partial_fit`` and
+        ``warm_start``.
 
     Attributes
     ----------
@@ -293,6 +302,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "clip_mode": [StrOptions({"per_layer", "global"})],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "dtype": [StrOptions({"float32", "float64"}), None],
     }
 
     def __init__(
@@ -324,6 +334,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         max_grad_norm=5.0,
         clip_mode="per_layer",
         class_weight=None,
+        dtype=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -351,6 +362,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         self.max_grad_norm = max_grad_norm
         self.clip_mode = clip_mode
         self.class_weight = class_weight
+        self.dtype = dtype
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -511,29 +523,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
         )
 
-        dtype = self.coefs_[0].dtype
-        X = _as_row_major(X, dtype)
-        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
-        logits = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
-
-        # Each chunk allocates its own buffers, so concurrent calls share nothing.
-        # An overflow is looked for in the logits after the loop instead.
-        for rows in gen_batches(
-            X.shape[0], _chunk_rows(dtype, hidden_units, X.shape[1])
-        ):
-            hidden = [
-                np.empty((rows.stop - rows.start, units), dtype=dtype)
-                for units in hidden_units
-            ]
-            with np.errstate(all="ignore"):
-                forward_pass(
-                    X[rows],
-                    self.coefs_,
-                    self.intercepts_,
-                    self.activation,
-                    hidden,
-                    logits[rows],
-                )
+        X = _as_row_major(X, self.coefs_[0].dtype)
+        logits = predict_logits(X, self.coefs_, self.intercepts_, self.activation)
 
         n_invalid = np.count_nonzero(~np.isfinite(logits).all(axis=1))
         if n_invalid:
@@ -574,7 +565,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             self._check_same_classes(y, incremental)
             encoder = self._target_encoder
         else:
-            dtype = X.dtype
+            dtype = X.dtype if self.dtype is None else np.dtype(self.dtype)
             encoder = TargetEncoder.from_target(y, classes)
 
         X = _as_trainable(X, dtype)
@@ -619,7 +610,6 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             clipper=GradientClipper(layout, self.max_grad_norm, self.clip_mode, dtype),
             batch_size=min(self.batch_size, X.shape[0]),
             n_features=X.shape[1],
-            dense_input=not sparse.issparse(X),
         )
         validation = (X_val, Y_val, weight_val, y_val) if early_stopping else None
         self._run_epochs(
@@ -821,18 +811,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _validation_logits(self, X_val):
         """Return the logits of the validation rows, possibly non-finite."""
-        dtype = self.coefs_[0].dtype
-        hidden_units = [W.shape[1] for W in self.coefs_[:-1]]
-        hidden = [
-            np.empty((X_val.shape[0], units), dtype=dtype) for units in hidden_units
-        ]
-        logits = np.empty((X_val.shape[0], self.n_outputs_), dtype=dtype)
-
-        with np.errstate(all="ignore"):
-            forward_pass(
-                X_val, self.coefs_, self.intercepts_, self.activation, hidden, logits
-            )
-        return logits
+        return predict_logits(X_val, self.coefs_, self.intercepts_, self.activation)
 
     def _validation_score(self, logits, validation):
         """Return the weighted accuracy of finite validation ``logits``."""
@@ -1040,7 +1019,11 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
 
 
 def _as_row_major(X, dtype):
-    """Return ``X`` in ``dtype``, as CSR if sparse, without copying when already so.
+    """Return ``X`` as CSR if sparse, after checking that its values fit ``dtype``.
+
+    ``X`` keeps its own dtype. Training and prediction convert it to the
+    model's dtype one chunk of rows at a time, so that a float32 model never
+    holds a float32 copy of the whole of a float64 ``X``.
 
     Raises
     ------
@@ -1048,22 +1031,20 @@ def _as_row_major(X, dtype):
         If a value of ``X`` overflows ``dtype``, as a float64 value beyond about
         3.4e38 does in float32.
     """
-    source_dtype = X.dtype
-    with np.errstate(over="ignore"):
-        if sparse.issparse(X):
-            X = X.tocsr().astype(dtype, copy=False)
-        else:
-            X = np.asarray(X, dtype=dtype)
+    if sparse.issparse(X):
+        X = X.tocsr()
 
+    dtype = np.dtype(dtype)
     values = X.data if sparse.issparse(X) else X
-    if np.dtype(source_dtype).itemsize > np.dtype(dtype).itemsize and not np.all(
-        np.isfinite(values)
-    ):
-        raise ValueError(
-            f"X contains values too large for {np.dtype(dtype).name}, the dtype of "
-            f"the fitted model (largest finite {np.dtype(dtype).name} is "
-            f"{np.finfo(dtype).max:.3g}). Scale X, or fit the model on float64 data."
-        )
+    if values.dtype.itemsize > dtype.itemsize and values.size:
+        # The largest and the smallest value, without a temporary copy of X.
+        limit = np.finfo(dtype).max
+        if np.max(values) > limit or np.min(values) < -limit:
+            raise ValueError(
+                f"X contains values too large for {dtype.name}, the dtype of the "
+                f"model (largest finite {dtype.name} is {limit:.3g}). Scale X, "
+                "or use a float64 model."
+            )
     return X
 
 
@@ -1083,9 +1064,3 @@ def _as_trainable(X, dtype):
     if sparse.issparse(X):
         return X
     return np.ascontiguousarray(X)
-
-
-def _chunk_rows(dtype, hidden_units, n_features):
-    """Return how many rows one prediction chunk may hold within ``working_memory``."""
-    bytes_per_row = np.dtype(dtype).itemsize * (n_features + sum(hidden_units) + 1)
-    return max(1, int(get_config()["working_memory"] * 2**20 // bytes_per_row))

@@ -4,7 +4,10 @@ every layer and the backward pass that fills one flat gradient buffer.
 Keeping all weights and biases in one contiguous array lets an optimizer update
 every parameter with a handful of numpy calls per mini-batch, whatever the number
 of layers. ``coefs`` and ``intercepts`` are views into that array, shaped as
-scikit-learn's ``MLPClassifier`` shapes its ``coefs_`` and ``intercepts_``.
+scikit-learn's ``MLPClassifier`` shapes its ``coefs_`` and ``intercepts_``. Each
+layer's weights and bias sit together as one block ``[W; b]``, so that its
+forward and backward passes are one matrix product each (see
+:mod:`skmlp._layers`).
 """
 
 import numpy as np
@@ -16,8 +19,9 @@ from ._layers import dense_backward, dense_forward
 class ParameterLayout:
     """Positions of each layer's weights and bias inside one flat array.
 
-    All weight matrices come first, in layer order, then all bias vectors, so the
-    weights, which the L2 penalty acts on, form one contiguous block.
+    Each layer owns one contiguous block ``[W; b]`` of shape (n_in + 1, n_out),
+    stored row by row with the bias as its last row (see :mod:`skmlp._layers`).
+    The blocks follow one another in layer order.
 
     Parameters
     ----------
@@ -28,40 +32,55 @@ class ParameterLayout:
     ----------
     weight_shapes : list of tuple of int
         ``(n_in, n_out)`` per layer.
-    n_weights : int
-        Number of weights, which is also the offset of the first bias.
+    block_shapes : list of tuple of int
+        ``(n_in + 1, n_out)`` per layer.
     size : int
         Number of parameters.
     segment_starts : ndarray of shape (2 * n_layers,)
-        Start of each weight matrix, then of each bias vector.
+        Offsets in the flat array, in increasing order: the first weight
+        matrix, the first bias, the second weight matrix, and so on.
+    segment_order : ndarray of shape (2 * n_layers,)
+        Positions in ``segment_starts`` of the weight matrices in layer order,
+        then of the biases in layer order.
+    weight_mask : ndarray of shape (size,)
+        True where the flat array holds a weight, False where it holds a bias.
     """
 
     def __init__(self, layer_units):
         self.layer_units = tuple(int(units) for units in layer_units)
         self.weight_shapes = list(zip(self.layer_units[:-1], self.layer_units[1:]))
+        self.block_shapes = [(n_in + 1, n_out) for n_in, n_out in self.weight_shapes]
 
-        weight_sizes = [n_in * n_out for n_in, n_out in self.weight_shapes]
-        bias_sizes = [n_out for _, n_out in self.weight_shapes]
-        self.n_weights = sum(weight_sizes)
-        self.size = self.n_weights + sum(bias_sizes)
+        block_sizes = [n_rows * n_out for n_rows, n_out in self.block_shapes]
+        self._block_starts = np.cumsum([0] + block_sizes)
+        self.size = int(self._block_starts[-1])
 
-        sizes = weight_sizes + bias_sizes
-        self.segment_starts = np.cumsum([0] + sizes[:-1])
+        starts = []
+        for start, (n_in, n_out) in zip(self._block_starts, self.weight_shapes):
+            starts += [start, start + n_in * n_out]
+        self.segment_starts = np.asarray(starts, dtype=np.intp)
+        n_layers = len(self.weight_shapes)
+        self.segment_order = np.concatenate(
+            [np.arange(0, 2 * n_layers, 2), np.arange(1, 2 * n_layers, 2)]
+        )
+
+        self.weight_mask = np.zeros(self.size, dtype=bool)
+        for start, bias_start in zip(starts[::2], starts[1::2]):
+            self.weight_mask[start:bias_start] = True
+
+    def blocks(self, flat):
+        """Return the list of ``[W; b]`` views into ``flat``, one per layer."""
+        return [
+            flat[start:stop].reshape(shape)
+            for start, stop, shape in zip(
+                self._block_starts[:-1], self._block_starts[1:], self.block_shapes
+            )
+        ]
 
     def views(self, flat):
         """Return ``(coefs, intercepts)``: lists of views into ``flat``."""
-        n_layers = len(self.weight_shapes)
-        ends = list(self.segment_starts[1:]) + [self.size]
-
-        coefs = [
-            flat[self.segment_starts[i] : ends[i]].reshape(shape)
-            for i, shape in enumerate(self.weight_shapes)
-        ]
-        intercepts = [
-            flat[self.segment_starts[n_layers + i] : ends[n_layers + i]]
-            for i in range(n_layers)
-        ]
-        return coefs, intercepts
+        blocks = self.blocks(flat)
+        return [block[:-1] for block in blocks], [block[-1] for block in blocks]
 
     def pack(self, coefs, intercepts, dtype):
         """Copy lists of weights and biases into a new flat array of ``dtype``."""
@@ -71,6 +90,71 @@ class ParameterLayout:
         for view, values in zip(coef_views + intercept_views, coefs + intercepts):
             view[...] = values
         return flat
+
+
+class ActivationBuffers:
+    """Arrays that receive the pre-activations and activations of the hidden layers.
+
+    With ``bias_column=True`` each activation array has a last column of ones,
+    so that it is the input ``A1 = [A, 1]`` of the next layer and the next
+    product adds the bias (see :mod:`skmlp._layers`). That saves a numpy call
+    per layer, which pays on mini-batches. Without it, each activation
+    overwrites its pre-activation and the next layer adds the bias itself,
+    which is faster on chunks of thousands of rows, where an activation
+    written into every row but the last column costs more than the addition.
+
+    Parameters
+    ----------
+    n_rows : int
+    hidden_units : sequence of int
+    dtype : numpy dtype
+    bias_column : bool, default=True
+
+    Attributes
+    ----------
+    pre_activations : list of ndarray of shape (n_rows, units)
+        ``Z`` per hidden layer.
+    inputs : list of ndarray
+        The next layer's input per hidden layer: ``A1 = [A, 1]`` of shape
+        (n_rows, units + 1), or ``A`` itself without the bias column.
+    activations : list of ndarray of shape (n_rows, units)
+        ``A``: views into ``inputs`` without the column of ones, or the
+        pre-activation arrays themselves without the bias column.
+    """
+
+    def __init__(self, n_rows, hidden_units, dtype, bias_column=True):
+        self.n_rows = n_rows
+        self.pre_activations = [
+            np.empty((n_rows, units), dtype=dtype) for units in hidden_units
+        ]
+        if bias_column:
+            self.inputs = [
+                np.ones((n_rows, units + 1), dtype=dtype) for units in hidden_units
+            ]
+            self.activations = [A1[:, :-1] for A1 in self.inputs]
+        else:
+            self.inputs = self.activations = self.pre_activations
+
+    def tail(self):
+        """Return the buffers of the hidden layers after the first, as views."""
+        tail = object.__new__(ActivationBuffers)
+        tail.n_rows = self.n_rows
+        tail.pre_activations = self.pre_activations[1:]
+        tail.inputs = self.inputs[1:]
+        tail.activations = self.activations[1:]
+        return tail
+
+    def head(self, n_rows):
+        """Return buffers that are views of the first ``n_rows`` rows of these."""
+        head = object.__new__(ActivationBuffers)
+        head.n_rows = n_rows
+        head.pre_activations = [Z[:n_rows] for Z in self.pre_activations]
+        if self.inputs is self.pre_activations:
+            head.inputs = head.activations = head.pre_activations
+        else:
+            head.inputs = [A1[:n_rows] for A1 in self.inputs]
+            head.activations = [A1[:, :-1] for A1 in head.inputs]
+        return head
 
 
 def initialize_parameters(layout, activation, random_state, dtype):
@@ -108,24 +192,26 @@ def initialize_parameters(layout, activation, random_state, dtype):
     return flat
 
 
-def forward_pass(X, coefs, intercepts, activation, hidden_out, logits_out):
+def forward_pass(X, blocks, activation, buffers, logits_out):
     """Run the forward pass and return the output layer's logits.
 
-    For each hidden layer ``Z = A_prev @ W + b`` then ``A = activation(Z)``; the
-    output layer stops at its logits ``Z``, which the losses and the output
+    For each hidden layer ``Z = A1_prev @ [W; b]`` then ``A = activation(Z)``;
+    the output layer stops at its logits ``Z``, which the losses and the output
     activation take from there.
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-    coefs, intercepts : list of ndarray
-        Weights and biases per layer.
+    X : ndarray or sparse matrix
+        The input, either of shape (n_samples, n_features + 1) with a last
+        column of ones, or of shape (n_samples, n_features).
+    blocks : list of ndarray
+        ``[W; b]`` per layer, from :meth:`ParameterLayout.blocks`.
     activation : str
         Name of the hidden-layer activation.
-    hidden_out : list of ndarray
-        One array of shape (n_samples, n_units) per hidden layer; receives ``A``.
+    buffers : ActivationBuffers
+        Receives ``Z`` and ``A`` of the hidden layers, ``n_samples`` rows.
     logits_out : ndarray of shape (n_samples, n_outputs)
-        Receives the logits.
+        C-contiguous; receives the logits.
 
     Returns
     -------
@@ -134,48 +220,44 @@ def forward_pass(X, coefs, intercepts, activation, hidden_out, logits_out):
     activate = ACTIVATIONS[activation]
     inputs = X
 
-    for W, b, out in zip(coefs[:-1], intercepts[:-1], hidden_out):
-        activate(dense_forward(inputs, W, b, out))
-        inputs = out
+    for block, Z, A1, A in zip(
+        blocks, buffers.pre_activations, buffers.inputs, buffers.activations
+    ):
+        activate(dense_forward(inputs, block, Z), out=A)
+        inputs = A1
 
-    return dense_forward(inputs, coefs[-1], intercepts[-1], logits_out)
+    return dense_forward(inputs, blocks[-1], logits_out)
 
 
-def backward_pass(
-    X, hidden, output_delta, coefs, activation, coef_grads, intercept_grads, deltas
-):
+def backward_pass(X, buffers, output_delta, blocks, activation, block_grads, deltas):
     """Backpropagate ``dL/dZ`` of the output layer through every layer.
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-    hidden : list of ndarray
-        Hidden activations ``A`` from :func:`forward_pass`.
+    X : ndarray of shape (n_samples, n_features + 1)
+        The input with its last column of ones.
+    buffers : ActivationBuffers
+        The hidden activations from :func:`forward_pass`.
     output_delta : ndarray of shape (n_samples, n_outputs)
         ``dL/dZ`` of the output layer.
-    coefs : list of ndarray
+    blocks : list of ndarray
+        ``[W; b]`` per layer.
     activation : str
         Name of the hidden-layer activation.
-    coef_grads, intercept_grads : list of ndarray
-        Receive ``dL/dW`` and ``dL/db`` per layer.
+    block_grads : list of ndarray
+        Receive ``dL/d[W; b]`` per layer.
     deltas : list of ndarray
-        Scratch arrays shaped as ``hidden``; receive ``dL/dZ`` per hidden layer.
+        C-contiguous scratch arrays shaped as ``buffers.activations``; receive
+        ``dL/dZ`` per hidden layer.
     """
     derivative = DERIVATIVES[activation]
     delta = output_delta
 
-    for i in range(len(coefs) - 1, -1, -1):
-        if i == 0:
-            dense_backward(X, coefs[0], delta, coef_grads[0], intercept_grads[0], None)
-            break
-
+    for i in range(len(blocks) - 1, 0, -1):
         dense_backward(
-            hidden[i - 1],
-            coefs[i],
-            delta,
-            coef_grads[i],
-            intercept_grads[i],
-            deltas[i - 1],
+            buffers.inputs[i - 1], blocks[i], delta, block_grads[i], deltas[i - 1]
         )
         # dL/dZ of the layer below is dL/dA times activation'(Z).
-        delta = derivative(hidden[i - 1], deltas[i - 1])
+        delta = derivative(buffers.activations[i - 1], deltas[i - 1])
+
+    dense_backward(X, blocks[0], delta, block_grads[0], None)

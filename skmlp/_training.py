@@ -9,14 +9,13 @@ copies the whole training set and sparse data is densified a chunk at a time.
 """
 
 import contextlib
-import functools
 
 import numpy as np
 from scipy import sparse
-from threadpoolctl import ThreadpoolController
 
 from ._losses import LOSS_FUNCTIONS, OUTPUT_ACTIVATIONS
-from ._network import backward_pass, forward_pass
+from ._network import ActivationBuffers, backward_pass, forward_pass
+from ._threads import single_blas_thread
 
 # Size of the buffer that receives one chunk of rows of X. A larger chunk makes
 # fewer gathering calls per epoch, which matters for CSR input, where one call
@@ -57,11 +56,13 @@ class MiniBatchTrainer:
     clipper : GradientClipper
     batch_size : int
     n_features : int
-    dense_input : bool
-        True if the training data is a dense array. Either way, :meth:`run_epoch`
-        copies the rows it visits into one reused dense buffer of whole
-        mini-batches, about ``CHUNK_BYTES`` in size, so CSR data is densified
-        one chunk at a time.
+
+    Notes
+    -----
+    :meth:`run_epoch` copies the rows it visits, dense or CSR, into one reused
+    dense buffer of whole mini-batches, about ``CHUNK_BYTES`` in size, with a
+    last column of ones that carries the first layer's bias. CSR data is
+    therefore densified one chunk at a time.
     """
 
     def __init__(
@@ -76,7 +77,6 @@ class MiniBatchTrainer:
         clipper,
         batch_size,
         n_features,
-        dense_input,
     ):
         dtype = params.dtype
         self.layout = layout
@@ -88,29 +88,32 @@ class MiniBatchTrainer:
         self.optimizer = optimizer
         self.clipper = clipper
         self.batch_size = batch_size
+        self.n_features = n_features
 
+        self.blocks = layout.blocks(params)
         self.coefs, self.intercepts = layout.views(params)
         self.grads = np.zeros(layout.size, dtype=dtype)
-        self.coef_grads, self.intercept_grads = layout.views(self.grads)
+        self.block_grads = layout.blocks(self.grads)
 
         hidden_units = layout.layer_units[1:-1]
         n_outputs = layout.layer_units[-1]
-        self._hidden = [
-            np.empty((batch_size, units), dtype=dtype) for units in hidden_units
-        ]
+        self._buffers = ActivationBuffers(batch_size, hidden_units, dtype)
         self._deltas = [
             np.empty((batch_size, units), dtype=dtype) for units in hidden_units
         ]
         self._output_delta = np.empty((batch_size, n_outputs), dtype=dtype)
-        self.dense_input = dense_input
+
         batches_per_chunk = max(
             1, CHUNK_BYTES // (batch_size * max(n_features, 1) * dtype.itemsize)
         )
         self.chunk_rows = batches_per_chunk * batch_size
-        self.n_features = n_features
         # Allocated by the first epoch, with at most as many rows as it visits.
         self._x_chunk = None
-        self._penalty = np.empty(layout.n_weights, dtype=dtype) if alpha > 0 else None
+
+        if alpha > 0:
+            self._l2_mask = layout.weight_mask.astype(dtype)
+            self._penalty = np.empty(layout.size, dtype=dtype)
+            self._l2_scales = {}
 
     def compute_gradients(self, X_batch, Y_batch, row_scale, batch_weight, logits_out):
         """Fill ``self.grads`` with the gradient of one mini-batch's loss.
@@ -121,7 +124,10 @@ class MiniBatchTrainer:
 
         Parameters
         ----------
-        X_batch : ndarray or sparse matrix of shape (m, n_features)
+        X_batch : ndarray or sparse matrix
+            The batch's rows, of shape (m, n_features), or of shape
+            (m, n_features + 1) with a last column of ones, as
+            :meth:`run_epoch` passes them.
         Y_batch : ndarray of shape (m, n_outputs)
             Targets: 0/1 columns, or one-hot rows for softmax.
         row_scale : ndarray of shape (m, 1)
@@ -129,39 +135,55 @@ class MiniBatchTrainer:
         batch_weight : float
             ``S``, which also scales the L2 penalty.
         logits_out : ndarray of shape (m, n_outputs)
-            Receives the logits, from which the caller computes the loss.
+            C-contiguous; receives the logits, from which the caller computes
+            the loss.
         """
         m = Y_batch.shape[0]
-        hidden, deltas, output_delta = self._buffers(m)
+        if X_batch.shape[1] == self.n_features:
+            self._allocate_chunk(m, Y_batch.shape[1])
+            X_batch = self._gather_rows(X_batch, None, 0, m)
 
-        forward_pass(
-            X_batch, self.coefs, self.intercepts, self.activation, hidden, logits_out
-        )
+        if m == self.batch_size:
+            buffers, deltas, output_delta = (
+                self._buffers,
+                self._deltas,
+                self._output_delta,
+            )
+        else:
+            buffers = self._buffers.head(m)
+            deltas = [delta[:m] for delta in self._deltas]
+            output_delta = self._output_delta[:m]
+
+        forward_pass(X_batch, self.blocks, self.activation, buffers, logits_out)
 
         # For a sigmoid output with binary cross-entropy, and for a softmax with
         # categorical cross-entropy, dL/dZ of sample i is p_i - y_i. The weighted
         # loss multiplies it by w_i / S.
         self.output_activation(logits_out, out=output_delta)
-        output_delta -= Y_batch
-        output_delta *= row_scale
+        np.subtract(output_delta, Y_batch, out=output_delta)
+        np.multiply(output_delta, row_scale, out=output_delta)
 
         backward_pass(
             X_batch,
-            hidden,
+            buffers,
             output_delta,
-            self.coefs,
+            self.blocks,
             self.activation,
-            self.coef_grads,
-            self.intercept_grads,
+            self.block_grads,
             deltas,
         )
 
-        if self._penalty is not None:
-            n_weights = self.layout.n_weights
-            np.multiply(
-                self.params[:n_weights], self.alpha / batch_weight, out=self._penalty
-            )
-            self.grads[:n_weights] += self._penalty
+        if self.alpha > 0:
+            # alpha / S * W on the weights, 0 on the biases, from one cached
+            # mask per batch weight: an epoch has at most two batch sizes.
+            scale = self._l2_scales.get(batch_weight)
+            if scale is None:
+                if len(self._l2_scales) > 4:
+                    self._l2_scales.clear()
+                scale = self._l2_mask * (self.alpha / batch_weight)
+                self._l2_scales[batch_weight] = scale
+            np.multiply(self.params, scale, out=self._penalty)
+            np.add(self.grads, self._penalty, out=self.grads)
 
     def run_epoch(self, X, Y, sample_weight, order, learning_rate, logits_out=None):
         """Run one pass over the data in mini-batches and return its statistics.
@@ -207,7 +229,12 @@ class MiniBatchTrainer:
                 f"X has {X.shape[0]} rows, but the targets have {Y.shape[0]} and "
                 f"sample_weight {sample_weight.shape[0]}; pass one of each per row."
             )
-        with _small_product_threads(self.layout, self.batch_size):
+        # A float32 gradient whose sum of squares overflows is measured again
+        # by the clipper; the flag that the overflow raises is ignored here.
+        with (
+            _small_product_threads(self.layout, self.batch_size),
+            np.errstate(over="ignore"),
+        ):
             return self._run_chunks(
                 X, Y, sample_weight, order, learning_rate, logits_out
             )
@@ -218,16 +245,23 @@ class MiniBatchTrainer:
         mean_weight = float(np.mean(sample_weight, dtype=np.float64))
         total_weight = float(np.sum(sample_weight, dtype=np.float64))
         last_start = (n_samples - 1) // batch_size * batch_size
-        self._allocate_chunk(min(self.chunk_rows, n_samples), Y.shape[1])
+        chunk_rows = self.chunk_rows
+        self._allocate_chunk(min(chunk_rows, n_samples), Y.shape[1])
 
         loss = 0.0
         max_norms = np.zeros(self.clipper.n_groups, dtype=np.float64)
         n_steps = 0
         n_clipped = 0
+        # Bound once: attribute lookups add up over thousands of mini-batches.
+        compute_gradients = self.compute_gradients
+        clipper = self.clipper
+        step = self.optimizer.step
+        params = self.params
+        grads = self.grads
 
         # chunk_rows is a multiple of batch_size, so no batch spans two chunks.
-        for chunk_start in range(0, n_samples, self.chunk_rows):
-            chunk_stop = min(chunk_start + self.chunk_rows, n_samples)
+        for chunk_start in range(0, n_samples, chunk_rows):
+            chunk_stop = min(chunk_start + chunk_rows, n_samples)
             n_rows = chunk_stop - chunk_start
             X_chunk = self._gather_rows(X, order, chunk_start, chunk_stop)
             Y_chunk = _take_rows(
@@ -260,7 +294,7 @@ class MiniBatchTrainer:
 
             for start in range(0, n_rows, batch_size):
                 stop = min(start + batch_size, n_rows)
-                self.compute_gradients(
+                compute_gradients(
                     X_chunk[start:stop],
                     Y_chunk[start:stop],
                     row_scale[start:stop],
@@ -268,11 +302,11 @@ class MiniBatchTrainer:
                     logits_chunk[start:stop],
                 )
 
-                norms = self.clipper.norms(self.grads)
+                norms = clipper.measure(grads)
                 np.fmax(max_norms, norms, out=max_norms)
-                n_clipped += self.clipper.clip(self.grads, norms)
+                n_clipped += clipper.clip(grads, norms)
 
-                self.optimizer.step(self.params, self.grads, learning_rate)
+                step(params, grads, learning_rate)
                 n_steps += 1
 
             # The epoch's loss adds up each chunk's weighted mean times the
@@ -285,7 +319,7 @@ class MiniBatchTrainer:
 
         return {
             "loss": loss,
-            "grad_norms": max_norms,
+            "grad_norms": max_norms[clipper.report_order],
             "n_steps": n_steps,
             "n_clipped": n_clipped,
         }
@@ -295,31 +329,39 @@ class MiniBatchTrainer:
         if self._x_chunk is not None and self._x_chunk.shape[0] >= n_rows:
             return
         dtype = self.params.dtype
-        self._x_chunk = np.empty((n_rows, self.n_features), dtype=dtype)
+        # The last column stays 1: it multiplies the first layer's bias.
+        self._x_chunk = np.ones((n_rows, self.n_features + 1), dtype=dtype)
+        # scipy densifies CSR rows only into a contiguous array, this one.
+        self._x_densified = np.empty((n_rows, self.n_features), dtype=dtype)
         self._y_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
         self._weight_chunk = np.empty(n_rows, dtype=np.float64)
         self._logits_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
         self._row_scale = np.empty((n_rows, 1), dtype=dtype)
 
     def _gather_rows(self, X, order, start, stop):
-        """Return rows ``start:stop`` of the visiting order as a dense C array."""
-        if order is None and not sparse.issparse(X):
-            return X[start:stop]
+        """Return rows ``start:stop`` of the visiting order, with a column of ones.
 
-        rows = slice(start, stop) if order is None else order[start:stop]
-        out = self._x_chunk[: stop - start]
+        The rows are copied into the chunk buffer and converted to the model's
+        dtype, as a dense C-contiguous array of shape
+        (stop - start, n_features + 1).
+        """
+        n_rows = stop - start
+        out = self._x_chunk[:n_rows]
+        features = out[:, :-1]
+
         if sparse.issparse(X):
-            return X[rows].toarray(out=out)
-        return _take_rows(X, order, start, stop, out)
-
-    def _buffers(self, m):
-        if m == self.batch_size:
-            return self._hidden, self._deltas, self._output_delta
-        return (
-            [buffer[:m] for buffer in self._hidden],
-            [buffer[:m] for buffer in self._deltas],
-            self._output_delta[:m],
-        )
+            rows = slice(start, stop) if order is None else order[start:stop]
+            block = X[rows]
+            if block.dtype != out.dtype:
+                block = block.astype(out.dtype)
+            features[...] = block.toarray(out=self._x_densified[:n_rows])
+        elif order is None:
+            features[...] = X[start:stop]
+        elif X.dtype == out.dtype:
+            _take_rows(X, order, start, stop, features)
+        else:
+            features[...] = X[order[start:stop]]
+        return out
 
 
 def _take_rows(array, order, start, stop, out):
@@ -335,15 +377,9 @@ def _take_rows(array, order, start, stop, out):
     return array.take(order[start:stop], axis=0, out=out, mode="clip")
 
 
-@functools.cache
-def _threadpool_controller():
-    # Inspecting the loaded libraries takes about a millisecond, so it is done once.
-    return ThreadpoolController()
-
-
 def _small_product_threads(layout, batch_size):
     """Return a context that limits BLAS to one thread if every product is small."""
     largest = batch_size * max(n_in * n_out for n_in, n_out in layout.weight_shapes)
     if largest > SINGLE_THREAD_MAX_MULTIPLY_ADDS:
         return contextlib.nullcontext()
-    return _threadpool_controller().limit(limits=1, user_api="blas")
+    return single_blas_thread()

@@ -124,7 +124,7 @@ def central_differences(objective, flat):
 
 
 def make_trainer(
-    layout, params, activation, out_activation, batch_size, dense_input, optimizer=None
+    layout, params, activation, out_activation, batch_size, optimizer=None
 ):
     if optimizer is None:
         optimizer = SGDOptimizer(layout.size, params.dtype)
@@ -138,7 +138,6 @@ def make_trainer(
         clipper=GradientClipper(layout, None, "global", params.dtype),
         batch_size=batch_size,
         n_features=N_FEATURES,
-        dense_input=dense_input,
     )
 
 
@@ -216,7 +215,6 @@ def test_compute_gradients_finite_differences(
         activation,
         encoder.out_activation,
         BATCH_ROWS,
-        input_format == "dense",
     )
     logits = np.empty_like(Y_batch)
     trainer.compute_gradients(
@@ -270,7 +268,7 @@ def test_run_epoch_batch_normalization(activation, rng):
 
     optimizer = RecordingOptimizer()
     trainer = make_trainer(
-        layout, params.copy(), activation, "softmax", batch_size, True, optimizer
+        layout, params.copy(), activation, "softmax", batch_size, optimizer
     )
     logits = np.empty_like(Y)
     trainer.run_epoch(X, Y, weights, None, 0.1, logits)
@@ -299,7 +297,7 @@ def test_run_epoch_batch_normalization(activation, rng):
 def test_run_epoch_rejects_row_mismatch():
     layout = ParameterLayout((N_FEATURES, 3, 1))
     params = np.zeros(layout.size)
-    trainer = make_trainer(layout, params, "relu", "logistic", 4, dense_input=True)
+    trainer = make_trainer(layout, params, "relu", "logistic", 4)
     X = np.ones((6, N_FEATURES))
     order = np.arange(6)
 

@@ -13,7 +13,7 @@ from sklearn import config_context
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
-import skmlp._mlp
+import skmlp._prediction
 from skmlp import ScratchMLPClassifier
 from skmlp._training import MiniBatchTrainer
 
@@ -227,13 +227,13 @@ def test_predict_bounded_chunks(make_input, rng, seed, monkeypatch):
     X_large = make_input(rng.standard_normal((20000, 20)))
     expected = estimator.predict_proba(X_large)
     chunk_sizes = []
-    original = skmlp._mlp.forward_pass
+    original = skmlp._prediction._first_layer
 
-    def spy(X_chunk, *args, **kwargs):
-        chunk_sizes.append(X_chunk.shape[0])
-        return original(X_chunk, *args, **kwargs)
+    def spy(X, rows, *args, **kwargs):
+        chunk_sizes.append(rows.stop - rows.start)
+        return original(X, rows, *args, **kwargs)
 
-    monkeypatch.setattr(skmlp._mlp, "forward_pass", spy)
+    monkeypatch.setattr(skmlp._prediction, "_first_layer", spy)
     with config_context(working_memory=1):
         proba = estimator.predict_proba(X_large)
 

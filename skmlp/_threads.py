@@ -1,0 +1,46 @@
+"""Control of the BLAS thread pool that numpy's matrix products run on."""
+
+import contextlib
+import functools
+import threading
+
+from threadpoolctl import ThreadpoolController
+
+_lock = threading.Lock()
+_single_thread_users = 0
+_limiter = None
+
+
+@functools.cache
+def threadpool_controller():
+    """Return the process's ``ThreadpoolController``, created once.
+
+    Inspecting the loaded libraries takes a few milliseconds, so it is done
+    once per process.
+    """
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def single_blas_thread():
+    """Limit BLAS to one thread for the duration of the context.
+
+    The limit is process-wide. Contexts entered by several threads at once
+    share it: the first one sets it and the last one to leave restores the
+    previous setting, so overlapping fits and predictions cannot leave BLAS
+    limited after all of them are done.
+    """
+    global _single_thread_users, _limiter
+
+    with _lock:
+        if _single_thread_users == 0:
+            _limiter = threadpool_controller().limit(limits=1, user_api="blas")
+        _single_thread_users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _single_thread_users -= 1
+            if _single_thread_users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
