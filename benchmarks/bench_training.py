@@ -5,7 +5,10 @@ Both estimators get the same input, the output of the Adult preprocessing
 settings: hidden layers (64, 32), ReLU, plain SGD with momentum 0, a constant
 learning rate of 0.01, no L2 penalty, the same batch size and the same number
 of epochs. Clipping is off in ``ScratchMLPClassifier`` so that both run the
-same arithmetic. The script prints:
+same updates. ``ScratchMLPClassifier`` computes in float32, as
+``make_adult_pipeline`` sets it to (``--skmlp-dtype`` changes that);
+``MLPClassifier`` computes in the dtype of the input, float64 unless
+``--dtype float32`` is given. The script prints:
 
 - training time per epoch (fit time divided by the epochs run) for each batch
   size and input format, as wall-clock and process CPU time, with the test
@@ -614,6 +617,10 @@ def main(argv=None):
     print(
         f"Network: hidden layers {HIDDEN_LAYER_SIZES}, ReLU, SGD with momentum 0, "
         f"constant learning rate {LEARNING_RATE}, alpha 0, skmlp clipping off"
+    )
+    print(
+        f"Precision: skmlp computes in {args.skmlp_dtype or A_train.dtype} "
+        f"(dtype={args.skmlp_dtype!r}), scikit-learn in the input's {A_train.dtype}"
     )
 
     with threadpool_limits(args.blas_threads), warnings.catch_warnings():

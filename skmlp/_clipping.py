@@ -67,20 +67,7 @@ class GradientClipper:
         absolute value.
         """
         with np.errstate(over="ignore"):
-            return self.measure(grads)
-
-    def measure(self, grads):
-        """Return the same as :meth:`norms`, in the caller's floating-point state.
-
-        A sum of squares that overflows raises the overflow flag, so the
-        training loop, which calls this for every mini-batch, runs it where
-        overflow is ignored rather than pay for a context of its own.
-        """
-        # Squares in the gradients' own dtype: a float32 array cast to float64
-        # would cost more than the rest of this method.
-        np.multiply(grads, grads, out=self._squares)
-        sums = np.add.reduceat(self._squares, self.group_starts)
-        norms = np.sqrt(sums, dtype=np.float64)
+            norms = np.sqrt(self._sums_of_squares(grads), dtype=np.float64)
 
         if not math.isinf(norms.max()):
             return norms
@@ -92,6 +79,22 @@ class GradientClipper:
                 scaled = values.astype(np.float64) / largest
                 norms[group] = largest * math.sqrt(np.dot(scaled, scaled))
         return norms
+
+    def squared_norms(self, grads):
+        """Return the sum of squares of each group of ``grads``, in their dtype.
+
+        This is the quick measure that training takes for every mini-batch. A
+        sum that overflows is infinite here and raises the floating-point
+        overflow flag, which the caller is expected to ignore; :meth:`norms`
+        gives the exact norms.
+        """
+        return self._sums_of_squares(grads)
+
+    def _sums_of_squares(self, grads):
+        # Squares in the gradients' own dtype: a float32 array cast to float64
+        # would cost more than the rest of this method.
+        np.multiply(grads, grads, out=self._squares)
+        return np.add.reduceat(self._squares, self.group_starts)
 
     def clip(self, grads, norms):
         """Rescale in place each group of ``grads`` whose norm exceeds the bound.

@@ -236,15 +236,17 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    The weights and the computation use the dtype of the training data when it
-    is float32 or float64; other inputs are converted to float64. Later calls to
-    ``partial_fit`` and the prediction methods cast ``X`` to that dtype, so a
-    float32 model returns float32 probabilities.
+    With ``dtype=None``, the weights and the computation use the dtype of the
+    training data when it is float32 or float64; other inputs are converted to
+    float64. Later calls to ``partial_fit`` and the prediction methods convert
+    ``X`` to the model's dtype, so a float32 model returns float32
+    probabilities. The conversion happens one chunk of rows at a time, so a
+    float32 model never holds a float32 copy of the whole of a float64 ``X``.
 
     A sparse ``X`` is kept in CSR format, and training densifies the rows of
     about 256 KiB of mini-batches at a time, so a fit never stores a dense copy
-    of the whole training set. Predictions run in chunks sized by
-    scikit-learn's ``working_memory`` setting (1024 MiB unless changed with
+    of the whole training set. Predictions run in chunks of about 4 MiB, or of
+    scikit-learn's ``working_memory`` setting if that is smaller (see
     :func:`sklearn.config_context`).
 
     A non-finite training loss, weight or validation logit raises
@@ -650,7 +652,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             for _ in range(n_epochs):
                 started = time.perf_counter()
                 learning_rate = schedule.rate(self.n_iter_, self.t_)
-                order = self._random_state.permutation(len(Y)) if self.shuffle else None
+                order = self._visiting_order(len(Y)) if self.shuffle else None
 
                 # Non-finite values are looked for right after the epoch, so the
                 # floating-point warnings inside it would only repeat that check.
@@ -768,6 +770,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         self._adaptive_rate = self.learning_rate_init
         self._optimizer = None
 
+    def _visiting_order(self, n_samples):
+        """Return a random permutation of the rows, as int32 where that suffices.
+
+        Shuffling an int32 range draws the same random numbers as shuffling
+        ``n_samples`` itself, and takes half the memory.
+        """
+        index_dtype = np.int32 if n_samples < 2**31 else np.intp
+        return self._random_state.permutation(np.arange(n_samples, dtype=index_dtype))
+
     def _get_optimizer(self, n_params, dtype):
         """Return the optimizer, continuing the previous one for the same solver."""
         if self.solver == "adam":
@@ -859,7 +870,8 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     ):
         """Return ``sample_weight`` times the class weights, as a float64 array."""
         if sample_weight is None:
-            weights = np.ones(n_samples, dtype=np.float64)
+            # A read-only view of one value, not an array of n_samples ones.
+            weights = np.broadcast_to(np.float64(1.0), (n_samples,))
         else:
             weights = check_array(
                 sample_weight,

@@ -235,7 +235,8 @@ def make_adult_pipeline(**mlp_params):
     ----------
     **mlp_params : dict
         Keyword arguments passed to
-        :class:`~skmlp.ScratchMLPClassifier`.
+        :class:`~skmlp.ScratchMLPClassifier`. ``dtype`` defaults to
+        ``"float32"`` here; pass ``dtype=None`` for a float64 model.
 
     Returns
     -------
@@ -289,6 +290,11 @@ def make_adult_pipeline(**mlp_params):
     stopping (0.8534) and 30 epochs instead of 100 (0.8561) all scored below
     the defaults (0.8565 with ``alpha=0``, 0.8579 with ``alpha=0.1``).
 
+    The classifier computes in float32 (``dtype="float32"``), which trains
+    about 1.4 times as fast as float64. On ``adult.test``, seeds 0 to 2 gave
+    accuracy 0.8599 +/- 0.0003 and ROC-AUC 0.9140 +/- 0.0001 in float32,
+    against 0.8601 +/- 0.0004 and 0.9140 +/- 0.0001 in float64.
+
     A category absent from the training data is encoded as zeros. This happens
     to ``Holand-Netherlands`` in ``native-country``: it occurs in one row of
     ``adult.data``, so one cross-validation fold trains without it.
@@ -313,6 +319,6 @@ def make_adult_pipeline(**mlp_params):
     return Pipeline(
         [
             ("preprocess", preprocessor),
-            ("classifier", ScratchMLPClassifier(**mlp_params)),
+            ("classifier", ScratchMLPClassifier(**{"dtype": "float32", **mlp_params})),
         ]
     )

@@ -25,10 +25,11 @@ def threadpool_controller():
 def single_blas_thread():
     """Limit BLAS to one thread for the duration of the context.
 
-    The limit is process-wide. Contexts entered by several threads at once
-    share it: the first one sets it and the last one to leave restores the
-    previous setting, so overlapping fits and predictions cannot leave BLAS
-    limited after all of them are done.
+    OpenBLAS keeps its thread count for the whole process. Contexts that
+    overlap, as in fits running on several threads, share one limit: the first
+    one sets it and the last one to leave restores the previous setting. Each
+    context restoring what it found would leave BLAS on one thread for good
+    whenever the first one to enter is not the last one to leave.
     """
     global _single_thread_users, _limiter
 

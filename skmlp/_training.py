@@ -230,7 +230,7 @@ class MiniBatchTrainer:
                 f"sample_weight {sample_weight.shape[0]}; pass one of each per row."
             )
         # A float32 gradient whose sum of squares overflows is measured again
-        # by the clipper; the flag that the overflow raises is ignored here.
+        # exactly; the flag that the overflow raises is ignored here.
         with (
             _small_product_threads(self.layout, self.batch_size),
             np.errstate(over="ignore"),
@@ -250,6 +250,13 @@ class MiniBatchTrainer:
 
         loss = 0.0
         max_norms = np.zeros(self.clipper.n_groups, dtype=np.float64)
+        max_squares = np.zeros(self.clipper.n_groups, dtype=np.float64)
+        # A NaN or infinite sum of squares fails "<=" against either bound.
+        largest_square = (
+            np.finfo(np.float64).max
+            if self.clipper.max_norm is None
+            else min(self.clipper.max_norm, 1e154) ** 2
+        )
         n_steps = 0
         n_clipped = 0
         # Bound once: attribute lookups add up over thousands of mini-batches.
@@ -302,9 +309,16 @@ class MiniBatchTrainer:
                     logits_chunk[start:stop],
                 )
 
-                norms = clipper.measure(grads)
-                np.fmax(max_norms, norms, out=max_norms)
-                n_clipped += clipper.clip(grads, norms)
+                # Most batches need only the sums of squares: below the bound,
+                # they are finite and nothing is clipped. Any other batch
+                # takes the exact norms, which also cope with overflow.
+                squares = clipper.squared_norms(grads)
+                if squares.max() <= largest_square:
+                    np.fmax(max_squares, squares, out=max_squares)
+                else:
+                    norms = clipper.norms(grads)
+                    np.fmax(max_norms, norms, out=max_norms)
+                    n_clipped += clipper.clip(grads, norms)
 
                 step(params, grads, learning_rate)
                 n_steps += 1
@@ -319,7 +333,9 @@ class MiniBatchTrainer:
 
         return {
             "loss": loss,
-            "grad_norms": max_norms[clipper.report_order],
+            "grad_norms": np.fmax(max_norms, np.sqrt(max_squares))[
+                clipper.report_order
+            ],
             "n_steps": n_steps,
             "n_clipped": n_clipped,
         }
@@ -331,8 +347,9 @@ class MiniBatchTrainer:
         dtype = self.params.dtype
         # The last column stays 1: it multiplies the first layer's bias.
         self._x_chunk = np.ones((n_rows, self.n_features + 1), dtype=dtype)
-        # scipy densifies CSR rows only into a contiguous array, this one.
-        self._x_densified = np.empty((n_rows, self.n_features), dtype=dtype)
+        # scipy densifies CSR rows only into a contiguous array, allocated on
+        # first use.
+        self._x_densified = None
         self._y_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
         self._weight_chunk = np.empty(n_rows, dtype=np.float64)
         self._logits_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
@@ -353,14 +370,25 @@ class MiniBatchTrainer:
             rows = slice(start, stop) if order is None else order[start:stop]
             block = X[rows]
             if block.dtype != out.dtype:
-                block = block.astype(out.dtype)
+                # block is a new matrix, so its values may be swapped; scipy's
+                # astype would also copy the index arrays, at about twice the
+                # cost.
+                block.data = block.data.astype(out.dtype)
+            if self._x_densified is None:
+                self._x_densified = np.empty(
+                    self._x_chunk.shape[:1] + (X.shape[1],), dtype=out.dtype
+                )
             features[...] = block.toarray(out=self._x_densified[:n_rows])
         elif order is None:
             features[...] = X[start:stop]
         elif X.dtype == out.dtype:
             _take_rows(X, order, start, stop, features)
         else:
-            features[...] = X[order[start:stop]]
+            # Converted a mini-batch at a time, so that no temporary copy of
+            # the chunk in X's dtype is made.
+            for first in range(0, n_rows, self.batch_size):
+                last = min(first + self.batch_size, n_rows)
+                features[first:last] = X[order[start + first : start + last]]
         return out
 
 
