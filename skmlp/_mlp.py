@@ -166,10 +166,10 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     dtype : {"float32", "float64"} or None, default=None
         Floating-point type of the weights and of all computation. ``None``
         follows the training data: float32 data gives a float32 model, any
-        other data a float64 model. ``"float32"`` trains about 1.5 times as
-        fast on small batches and predicts faster, at single precision; the
-        float64 gradients remain available for checks that need them. A
-        fitted model keeps its dtype through ``partial_fit`` and
+        other data a float64 model. ``"float32"`` trains about 1.4 times as
+        fast on small batches and predicts faster, at single precision. Keep
+        float64 for checks that need more digits, such as finite differences.
+        A fitted model keeps its dtype through ``partial_fit`` and
         ``warm_start``.
 
     Attributes
@@ -241,7 +241,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     float64. Later calls to ``partial_fit`` and the prediction methods convert
     ``X`` to the model's dtype, so a float32 model returns float32
     probabilities. The conversion happens one chunk of rows at a time, so a
-    float32 model never holds a float32 copy of the whole of a float64 ``X``.
+    float32 model never makes a float32 copy of the whole of a float64 ``X``.
 
     A sparse ``X`` is kept in CSR format, and training densifies the rows of
     about 256 KiB of mini-batches at a time, so a fit never stores a dense copy
@@ -1035,7 +1035,7 @@ def _as_row_major(X, dtype):
 
     ``X`` keeps its own dtype. Training and prediction convert it to the
     model's dtype one chunk of rows at a time, so that a float32 model never
-    holds a float32 copy of the whole of a float64 ``X``.
+    makes a float32 copy of the whole of a float64 ``X``.
 
     Raises
     ------

@@ -1,15 +1,13 @@
 """The product of rows of a CSR matrix with a dense matrix, added into an array.
 
 scipy's ``X @ W`` allocates its result, and ``X[rows]`` copies the rows into a
-new matrix; both take the GIL for tens of microseconds. Prediction needs the
-product for thousands of rows at a time, on several threads, into arrays it
-reuses. scipy's compiled kernel for that product, ``csr_matvecs``, adds
-``X @ W`` into an array that the caller passes, reads the rows' index arrays in
-place and releases the GIL, but it lives in the private module
-``scipy.sparse._sparsetools``.
-It is therefore used only after it has reproduced the public product on a
-small matrix, and only for operands of the types it takes; otherwise the
-public product serves.
+new matrix at a cost of tens of microseconds per call. Prediction needs the
+product chunk after chunk, into arrays it reuses. scipy's compiled kernel for
+that product, ``csr_matvecs``, adds ``X @ W`` into an array that the caller
+passes and reads the rows' index arrays in place, but it lives in the private
+module ``scipy.sparse._sparsetools``. It is used only after it has reproduced
+the public product on a small matrix, and only for operands of the types it
+takes. Otherwise the public product serves.
 """
 
 import functools

@@ -25,11 +25,15 @@ def threadpool_controller():
 def single_blas_thread():
     """Limit BLAS to one thread for the duration of the context.
 
-    OpenBLAS keeps its thread count for the whole process. Contexts that
-    overlap, as in fits running on several threads, share one limit: the first
-    one sets it and the last one to leave restores the previous setting. Each
-    context restoring what it found would leave BLAS on one thread for good
-    whenever the first one to enter is not the last one to leave.
+    Contexts that overlap, as in fits running on several threads, share one
+    limit: the first one sets it and the last one to leave restores the
+    previous setting. Each context restoring what it found would leave BLAS on
+    one thread for good whenever the first one to enter is not the last one to
+    leave.
+
+    NOTE: with the OpenBLAS that numpy 2.4 wheels ship, a limit set from a
+    thread other than the main one was not seen by that thread in testing, so
+    a fit on such a thread may run its small products on every BLAS thread.
     """
     global _single_thread_users, _limiter
 
