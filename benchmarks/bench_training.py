@@ -27,8 +27,10 @@ Each timing is repeated and the median is reported. The repeats alternate
 between the two estimators so that background load on a shared machine slows
 both alike. Ratios are ours divided by scikit-learn's, from the same run.
 
-Run ``python benchmarks/bench_training.py`` for the full run (a few minutes on
-two cores) or add ``--quick`` for a smoke run on a slice of the data.
+From the root of a fresh clone, ``python3 -m venv .venv && .venv/bin/pip
+install . && .venv/bin/python benchmarks/bench_training.py`` installs skmlp
+and runs the full benchmark (about 5 minutes on two cores). Add ``--quick``
+for a smoke run on a slice of the data.
 """
 
 import argparse
@@ -227,13 +229,16 @@ def load_data(rows, dtype):
     """Return the preprocessed Adult train and test matrices (CSR) and labels."""
     X_train, y_train = load_adult(subset="train", return_X_y=True)
     X_test, y_test = load_adult(subset="test", return_X_y=True)
-    if rows is not None:
-        X_train, y_train = X_train.iloc[:rows], y_train.iloc[:rows]
 
-    preprocessor = make_adult_pipeline()[:-1]
-    A_train = sparse.csr_matrix(preprocessor.fit_transform(X_train), dtype=dtype)
+    # Fitted on every training row, so that a slice of rows leaves no category
+    # of the test set unknown.
+    preprocessor = make_adult_pipeline()[:-1].fit(X_train)
+    A_train = sparse.csr_matrix(preprocessor.transform(X_train), dtype=dtype)
     A_test = sparse.csr_matrix(preprocessor.transform(X_test), dtype=dtype)
-    return A_train, np.asarray(y_train), A_test, np.asarray(y_test)
+    y_train = np.asarray(y_train)
+    if rows is not None:
+        A_train, y_train = A_train[:rows], y_train[:rows]
+    return A_train, y_train, A_test, np.asarray(y_test)
 
 
 def time_fit(name, X, y, batch_size, epochs, skmlp_dtype):
@@ -460,7 +465,7 @@ def run_training_table(args, A_train, y_train, A_test, y_test):
         "acc diff (points)",
     ]
     print(
-        f"\nTraining time per epoch ({args.epochs} epochs per fit, "
+        f"\nTraining time per epoch ({args.epochs} epoch(s) per fit, "
         f"median of {args.repeats})"
     )
     print(format_table(header, rows))

@@ -609,6 +609,35 @@ def test_predict_writes_probabilities(folder, trained_model, tmp_path):
     )
 
 
+def test_predict_reads_spaces_after_commas(folder, trained_model, tmp_path):
+    # Adult's own files separate fields with ", "; the spaces are not part of
+    # the values, so the predictions equal those of the plain file.
+    spaced = tmp_path / "spaced.csv"
+    plain_text = (folder / "predict.csv").read_text()
+    spaced.write_text(plain_text.replace(",", ", "))
+    outputs = {}
+
+    for name, data in (("plain", folder / "predict.csv"), ("spaced", spaced)):
+        outputs[name] = tmp_path / f"{name}-predictions.csv"
+        result = run_skmlp(
+            "predict",
+            "--model",
+            trained_model,
+            "--data",
+            data,
+            "--output",
+            outputs[name],
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+
+    assert ", " in spaced.read_text()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(outputs["spaced"]), pd.read_csv(outputs["plain"])
+    )
+
+
 def test_predict_existing_output_needs_force(folder, trained_model, tmp_path):
     output = tmp_path / "predictions.csv"
     output.write_text("keep me")

@@ -90,7 +90,8 @@ def read_csv(path, *, option):
     check_input_file(path, option=option)
 
     try:
-        frame = pd.read_csv(path)
+        # skipinitialspace reads "a, b" as "a" and "b", as in the Adult files.
+        frame = pd.read_csv(path, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise CommandError(
             f"{option} {str(path)!r} is empty; it needs a header row and data rows."
