@@ -472,13 +472,18 @@ def run_training_table(args, A_train, y_train, A_test, y_test):
     return fitted
 
 
+def predict_repeats(args):
+    """Return how many times each model predicts: a call takes milliseconds."""
+    return 7 * args.repeats
+
+
 def run_predict_table(args, fitted):
     rows = []
     for (input_format, batch_size), (models, X_test) in fitted.items():
         if batch_size != args.batch_sizes[0]:
             continue
         rates = {name: [] for name in ESTIMATOR_NAMES}
-        for repeat in range(max(args.repeats, 3)):
+        for repeat in range(predict_repeats(args)):
             names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
             for name in names:
                 rates[name].append(time_predict_proba(models[name], X_test, 1))
@@ -494,7 +499,7 @@ def run_predict_table(args, fitted):
             ]
         )
 
-    print(f"\npredict_proba on the test set (median of {max(args.repeats, 3)})")
+    print(f"\npredict_proba on the test set (median of {predict_repeats(args)})")
     print(
         format_table(
             ["input", "rows", "skmlp krows/s", "sklearn krows/s", "ratio"], rows

@@ -6,6 +6,7 @@ The estimator orchestrates. The calculus lives in ``_layers`` and ``_network``
 (one epoch of mini-batches).
 """
 
+import contextlib
 import copy
 import math
 import time
@@ -391,9 +392,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             If the training loss stops being finite.
         """
         continuing = self.warm_start and hasattr(self, "coefs_")
-        return self._fit(
-            X, y, sample_weight, classes=None, incremental=False, continuing=continuing
-        )
+        with _input_attributes_kept_on_rejection(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                classes=None,
+                incremental=False,
+                continuing=continuing,
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -436,14 +443,15 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"of the first call, {self.classes_.tolist()}. Pass the same "
                     "classes, or start a new model."
                 )
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            classes=classes,
-            incremental=True,
-            continuing=not first_call,
-        )
+        with _input_attributes_kept_on_rejection(self):
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                classes=classes,
+                incremental=True,
+                continuing=not first_call,
+            )
 
     def predict(self, X):
         """Predict class labels for ``X``.
@@ -1002,6 +1010,32 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             f"({per_class * n_classes} rows in all) ensure. Add rows, change "
             "validation_fraction, or set early_stopping=False."
         )
+
+
+@contextlib.contextmanager
+def _input_attributes_kept_on_rejection(estimator):
+    """Put back ``n_features_in_`` and ``feature_names_in_`` if a fit is rejected.
+
+    scikit-learn's ``validate_data(reset=True)`` records the feature names of
+    the new ``X`` before checking its values, and its feature count before
+    ``_fit`` checks the range of ``X``, the labels and ``sample_weight``. A
+    fit that raises before it replaces the weights leaves the previous model,
+    or no model, so it must also leave the attributes that describe that
+    model's input.
+    """
+    names = ("n_features_in_", "feature_names_in_")
+    state = vars(estimator)
+    previous = {name: state[name] for name in names if name in state}
+    coefs = state.get("coefs_")
+
+    try:
+        yield
+    except Exception:
+        if state.get("coefs_") is coefs:
+            for name in names:
+                state.pop(name, None)
+            state.update(previous)
+        raise
 
 
 def _check_hidden_layer_sizes(hidden_layer_sizes):

@@ -21,6 +21,24 @@ def threadpool_controller():
     return ThreadpoolController()
 
 
+def threads_for_products(n_rows, weight_shapes, max_multiply_adds):
+    """Return a context that limits BLAS to one thread if every product is small.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the largest matrix that meets each weight matrix.
+    weight_shapes : sequence of tuple of int
+        ``(n_in, n_out)`` of each weight matrix.
+    max_multiply_adds : int
+        Largest product, in multiply-adds, that runs on one thread.
+    """
+    largest = n_rows * max(n_in * n_out for n_in, n_out in weight_shapes)
+    if largest > max_multiply_adds:
+        return contextlib.nullcontext()
+    return single_blas_thread()
+
+
 @contextlib.contextmanager
 def single_blas_thread():
     """Limit BLAS to one thread for the duration of the context.

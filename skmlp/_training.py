@@ -8,14 +8,12 @@ reused buffer, a chunk of whole mini-batches at a time, so an epoch never
 copies the whole training set and sparse data is densified a chunk at a time.
 """
 
-import contextlib
-
 import numpy as np
 from scipy import sparse
 
 from ._losses import LOSS_FUNCTIONS, OUTPUT_ACTIVATIONS
 from ._network import ActivationBuffers, backward_pass, forward_pass
-from ._threads import single_blas_thread
+from ._threads import threads_for_products
 
 # Size of the buffer that receives one chunk of rows of X. A larger chunk makes
 # fewer gathering calls per epoch, which matters for CSR input, where one call
@@ -232,7 +230,11 @@ class MiniBatchTrainer:
         # A float32 gradient whose sum of squares overflows is measured again
         # exactly; the flag that the overflow raises is ignored here.
         with (
-            _small_product_threads(self.layout, self.batch_size),
+            threads_for_products(
+                self.batch_size,
+                self.layout.weight_shapes,
+                SINGLE_THREAD_MAX_MULTIPLY_ADDS,
+            ),
             np.errstate(over="ignore"),
         ):
             return self._run_chunks(
@@ -252,7 +254,10 @@ class MiniBatchTrainer:
         max_norms = np.zeros(self.clipper.n_groups, dtype=np.float64)
         max_squares = np.zeros(self.clipper.n_groups, dtype=np.float64)
         # A NaN or infinite sum of squares fails "<=" against either bound.
-        largest_square = (
+        # The bound is a float64 scalar because numpy 2 (NEP 50) compares a
+        # float32 with a Python float in float32, where a bound above 3.4e38
+        # becomes inf and every overflowing sum would pass.
+        largest_square = np.float64(
             np.finfo(np.float64).max
             if self.clipper.max_norm is None
             else min(self.clipper.max_norm, 1e154) ** 2
@@ -403,11 +408,3 @@ def _take_rows(array, order, start, stop, out):
     if order is None:
         return array[start:stop]
     return array.take(order[start:stop], axis=0, out=out, mode="clip")
-
-
-def _small_product_threads(layout, batch_size):
-    """Return a context that limits BLAS to one thread if every product is small."""
-    largest = batch_size * max(n_in * n_out for n_in, n_out in layout.weight_shapes)
-    if largest > SINGLE_THREAD_MAX_MULTIPLY_ADDS:
-        return contextlib.nullcontext()
-    return single_blas_thread()
