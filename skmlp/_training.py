@@ -107,6 +107,7 @@ class MiniBatchTrainer:
         self.chunk_rows = batches_per_chunk * batch_size
         # Allocated by the first epoch, with at most as many rows as it visits.
         self._x_chunk = None
+        self._views_key = self._views = None
 
         if alpha > 0:
             self._l2_mask = layout.weight_mask.astype(dtype)
@@ -304,14 +305,15 @@ class MiniBatchTrainer:
                     n_samples - last_start
                 )
 
-            for start in range(0, n_rows, batch_size):
-                stop = min(start + batch_size, n_rows)
+            for X_batch, Y_batch, scale_batch, logits_batch in self._batch_views(
+                X_chunk, Y_chunk, row_scale, logits_chunk
+            ):
                 compute_gradients(
-                    X_chunk[start:stop],
-                    Y_chunk[start:stop],
-                    row_scale[start:stop],
-                    mean_weight * (stop - start),
-                    logits_chunk[start:stop],
+                    X_batch,
+                    Y_batch,
+                    scale_batch,
+                    mean_weight * len(Y_batch),
+                    logits_batch,
                 )
 
                 # Most batches need only the sums of squares: below the bound,
@@ -345,11 +347,37 @@ class MiniBatchTrainer:
             "n_clipped": n_clipped,
         }
 
+    def _batch_views(self, X_chunk, Y_chunk, row_scale, logits_chunk):
+        """Return the mini-batches of a chunk as tuples of views, one per batch.
+
+        The chunk buffers are the same arrays for every chunk, so the views
+        of a chunk of the usual length are made once per fit rather than
+        sliced again for every mini-batch.
+        """
+        arrays = (X_chunk, Y_chunk, row_scale, logits_chunk)
+        # Targets without a visiting order, and logits the caller passes, are
+        # views into other arrays at every chunk's own offset: never cached.
+        reusable = (
+            Y_chunk.base is self._y_chunk and logits_chunk.base is self._logits_chunk
+        )
+        if reusable and self._views_key == len(Y_chunk):
+            return self._views
+
+        starts = range(0, len(Y_chunk), self.batch_size)
+        views = [
+            tuple(array[start : start + self.batch_size] for array in arrays)
+            for start in starts
+        ]
+        if reusable:
+            self._views_key, self._views = len(Y_chunk), views
+        return views
+
     def _allocate_chunk(self, n_rows, n_outputs):
         """Grow the chunk buffers to at least ``n_rows`` rows."""
         if self._x_chunk is not None and self._x_chunk.shape[0] >= n_rows:
             return
         dtype = self.params.dtype
+        self._views_key = self._views = None
         # The last column stays 1: it multiplies the first layer's bias.
         self._x_chunk = np.ones((n_rows, self.n_features + 1), dtype=dtype)
         # scipy densifies CSR rows only into a contiguous array, allocated on

@@ -305,3 +305,29 @@ def test_run_epoch_rejects_row_mismatch():
         trainer.run_epoch(X, np.zeros((12, 1)), np.ones(6), order, 0.1)
 
     assert np.all(params == 0)
+
+
+@pytest.mark.parametrize("input_format", ["dense", "csr"])
+def test_run_epoch_identity_order_matches_no_order(rng, input_format):
+    # With an order, each chunk's rows and targets are copied into buffers
+    # whose batch views are reused from chunk to chunk; without one, the
+    # targets are views of Y at each chunk's own offset. Three chunks of
+    # rows must give the same updates either way.
+    layout = ParameterLayout((N_FEATURES, 5, 1))
+    params = rng.normal(scale=0.5, size=layout.size)
+    n_samples = 3 * make_trainer(layout, params, "tanh", "logistic", 4).chunk_rows - 5
+    X = rng.normal(size=(n_samples, N_FEATURES))
+    if input_format == "csr":
+        X = sparse.csr_matrix(X)
+    Y = (rng.random((n_samples, 1)) < 0.5).astype(np.float64)
+    weights = rng.uniform(0.5, 2.0, size=n_samples)
+
+    results = []
+    for order in (None, np.arange(n_samples)):
+        trainer = make_trainer(layout, params.copy(), "tanh", "logistic", 4)
+        stats = trainer.run_epoch(X, Y, weights, order, 0.05)
+        results.append((trainer.params, stats["loss"]))
+
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert results[0][1] == results[1][1]
+    assert not np.array_equal(results[0][0], params)
