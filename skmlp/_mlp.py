@@ -246,7 +246,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     A sparse ``X`` is kept in CSR format, and training densifies the rows of
     about 256 KiB of mini-batches at a time, so a fit never stores a dense copy
-    of the whole training set. Predictions run in chunks of about 4 MiB, or of
+    of the whole training set. Predictions run in chunks of about 1 MiB, or of
     scikit-learn's ``working_memory`` setting if that is smaller (see
     :func:`sklearn.config_context`).
 

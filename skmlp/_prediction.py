@@ -26,11 +26,13 @@ from ._network import ActivationBuffers, ParameterLayout, forward_pass
 from ._sparse import add_sparse_product
 from ._threads import threads_for_products
 
-# Size of one chunk of rows: its input rows and its hidden-layer buffers. In
-# float64, predict_proba on the 16,281 rows of the Adult test set took about
-# 7 ms in chunks of 2,048 rows and about 19 ms in one chunk of all rows, on a
-# 2-core virtual machine, where fresh memory is slow to touch the first time.
-PREDICT_CHUNK_BYTES = 2**22
+# Size of one chunk of rows: its input rows and its hidden-layer buffers. On
+# the 16,281 rows of the Adult test set in float32, CSR input, predict_proba
+# took about 4.0 ms in chunks of 2,048 rows, 4.4 ms in chunks of 9,447 and
+# 4.7 ms in chunks of 256, on a 2-core virtual machine: small chunks keep the
+# buffers in cache, and each chunk costs a few numpy calls. 1 MiB gives 2,362
+# rows there.
+PREDICT_CHUNK_BYTES = 2**20
 
 # Prediction runs BLAS on one thread while no product of a chunk exceeds this
 # many multiply-adds. On the Adult test set in float32, predict_proba took
