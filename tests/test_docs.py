@@ -20,7 +20,13 @@ from skmlp import ScratchMLPClassifier
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "examples"
-PAGES = sorted(DOCS.glob("*.rst")) + sorted((DOCS / "user_guide").glob("*.rst"))
+# sphinx-gallery writes sg_execution_times.rst into docs/ on every build; it is
+# not one of the written pages.
+PAGES = [
+    path
+    for path in sorted(DOCS.glob("*.rst")) + sorted((DOCS / "user_guide").glob("*.rst"))
+    if path.name != "sg_execution_times.rst"
+]
 EXAMPLE_FILES = sorted(EXAMPLES.glob("plot_*.py"))
 
 # :func:`~skmlp.x.y`, :class:`skmlp.x.Y`, :meth:`~skmlp.x.Y.z` and so on.
