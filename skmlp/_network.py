@@ -43,7 +43,7 @@ class ParameterLayout:
         Positions in ``segment_starts`` of the weight matrices in layer order,
         then of the biases in layer order.
     weight_mask : ndarray of shape (size,)
-        True where the flat array holds a weight, False where it holds a bias.
+        True at the weights of the flat array, False at the biases.
     """
 
     def __init__(self, layer_units):

@@ -26,11 +26,11 @@ from ._network import ActivationBuffers, ParameterLayout, forward_pass
 from ._sparse import add_sparse_product
 from ._threads import threads_for_products
 
-# Size of one chunk of rows: its input rows and its hidden-layer buffers. On
-# the 16,281 rows of the Adult test set in float32, CSR input, predict_proba
-# took about 4.0 ms in chunks of 2,048 rows, 4.4 ms in chunks of 9,447 and
-# 4.7 ms in chunks of 256, on a 2-core virtual machine: small chunks keep the
-# buffers in cache, and each chunk costs a few numpy calls. 1 MiB gives 2,362
+# Size of one chunk of rows: its input rows and its hidden-layer buffers.
+# Small chunks keep the buffers in cache, but each chunk costs a few numpy
+# calls. On the 16,281 rows of the Adult test set (float32, CSR input, 2-core
+# virtual machine), predict_proba took about 4.0 ms in chunks of 2,048 rows,
+# 4.4 ms in chunks of 9,447 and 4.7 ms in chunks of 256. 1 MiB gives 2,362
 # rows there.
 PREDICT_CHUNK_BYTES = 2**20
 

@@ -57,9 +57,9 @@ class TargetEncoder:
         ValueError
             If ``y`` is not a classification target, or contains a single class.
         """
-        # Each check below needs the sorted labels. Sorting 32,561 string
-        # labels takes about 6 ms, so they are sorted once and attached to a
-        # view of y that the checks share; y itself is not changed.
+        # Each check below needs the sorted labels, and sorting 32,561 string
+        # labels takes about 6 ms. They are sorted once and attached to a view
+        # of y that the checks share, so y itself is not changed.
         labelled = attach_unique(y)
         check_classification_targets(labelled)
         target_type = type_of_target(labelled, input_name="y")

@@ -50,8 +50,9 @@ def single_blas_thread():
     leave.
 
     NOTE: with the OpenBLAS that numpy 2.4 wheels ship, a limit set from a
-    thread other than the main one was not seen by that thread in testing, so
-    a fit on such a thread may run its small products on every BLAS thread.
+    thread other than the main one was not seen by that thread in testing. A
+    fit on such a thread may therefore run its small products on every BLAS
+    thread.
     """
     global _single_thread_users, _limiter
 

@@ -310,9 +310,9 @@ def test_run_epoch_rejects_row_mismatch():
 @pytest.mark.parametrize("input_format", ["dense", "csr"])
 def test_run_epoch_identity_order_matches_no_order(rng, input_format):
     # With an order, each chunk's rows and targets are copied into buffers
-    # whose batch views are reused from chunk to chunk; without one, the
-    # targets are views of Y at each chunk's own offset. Three chunks of
-    # rows must give the same updates either way.
+    # whose batch views are reused from chunk to chunk. Without one, the
+    # targets are views of Y at each chunk's own offset. Three chunks of rows
+    # must give the same updates either way.
     layout = ParameterLayout((N_FEATURES, 5, 1))
     params = rng.normal(scale=0.5, size=layout.size)
     n_samples = 3 * make_trainer(layout, params, "tanh", "logistic", 4).chunk_rows - 5
