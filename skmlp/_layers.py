@@ -24,7 +24,6 @@ training loop reuses the same memory for every mini-batch.
 """
 
 import numpy as np
-from scipy import sparse
 
 
 def dense_forward(inputs, block, out):
@@ -32,10 +31,11 @@ def dense_forward(inputs, block, out):
 
     Parameters
     ----------
-    inputs : ndarray or sparse matrix
+    inputs : ndarray
         Either ``A1`` of shape (n_samples, n_in + 1), whose last column is ones,
-        or the plain input of shape (n_samples, n_in), dense or sparse, to which
-        the bias is then added.
+        or the plain input of shape (n_samples, n_in), to which the bias is then
+        added. Sparse input reaches the first layer through
+        :func:`skmlp._sparse.add_sparse_product` instead.
     block : ndarray of shape (n_in + 1, n_out)
         C-contiguous, of the same dtype as ``out``.
     out : ndarray of shape (n_samples, n_out)
@@ -49,11 +49,7 @@ def dense_forward(inputs, block, out):
         np.dot(inputs, block, out=out)
         return out
 
-    weights = block[:-1]
-    if sparse.issparse(inputs):
-        out[...] = inputs @ weights
-    else:
-        np.dot(inputs, weights, out=out)
+    np.dot(inputs, block[:-1], out=out)
     out += block[-1]
     return out
 

@@ -201,7 +201,7 @@ def forward_pass(X, blocks, activation, buffers, logits_out):
 
     Parameters
     ----------
-    X : ndarray or sparse matrix
+    X : ndarray
         The input, either of shape (n_samples, n_features + 1) with a last
         column of ones, or of shape (n_samples, n_features).
     blocks : list of ndarray
