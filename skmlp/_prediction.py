@@ -78,20 +78,9 @@ def predict_logits(X, coefs, intercepts, activation):
         min(rows_per_chunk, n_samples), hidden_units, dtype, bias_column=False
     )
     activate = ACTIVATIONS[activation]
-    # The first layer of CSR input is scipy's sparse product, not BLAS.
-    blas_shapes = (
-        layout.weight_shapes[1:] if sparse.issparse(X) else layout.weight_shapes
-    )
-    blas_threads = (
-        threads_for_products(
-            min(rows_per_chunk, n_samples), blas_shapes, SINGLE_THREAD_MAX_MULTIPLY_ADDS
-        )
-        if blas_shapes
-        else contextlib.nullcontext()
-    )
 
     # Overflow is looked for in the logits by the caller.
-    with blas_threads, np.errstate(all="ignore"):
+    with _blas_threads(X, layout, buffers.n_rows), np.errstate(all="ignore"):
         for rows in gen_batches(n_samples, rows_per_chunk):
             n_rows = rows.stop - rows.start
             chunk = buffers if n_rows == buffers.n_rows else buffers.head(n_rows)
@@ -118,6 +107,15 @@ def chunk_rows(dtype, hidden_units, n_features):
     bytes_per_row = np.dtype(dtype).itemsize * values_per_row
     budget = min(PREDICT_CHUNK_BYTES, get_config()["working_memory"] * 2**20)
     return max(1, int(budget // bytes_per_row))
+
+
+def _blas_threads(X, layout, n_rows):
+    """Return the BLAS thread context for chunks of ``n_rows`` rows of ``X``."""
+    # The first layer of CSR input is scipy's sparse product, not BLAS.
+    shapes = layout.weight_shapes[1:] if sparse.issparse(X) else layout.weight_shapes
+    if not shapes:
+        return contextlib.nullcontext()
+    return threads_for_products(n_rows, shapes, SINGLE_THREAD_MAX_MULTIPLY_ADDS)
 
 
 def _first_layer(X, rows, block, out):
