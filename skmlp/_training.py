@@ -115,7 +115,8 @@ class MiniBatchTrainer:
         if alpha > 0:
             self._l2_mask = layout.weight_mask.astype(dtype)
             self._penalty = np.empty(layout.size, dtype=dtype)
-            self._l2_scales = {}
+            # alpha / S on the weights and 0 on the biases, for the last S.
+            self._l2_scale = (None, None)
 
     def compute_gradients(self, X_batch, Y_batch, row_scale, batch_weight, logits_out):
         """Fill ``self.grads`` with the gradient of one mini-batch's loss.
@@ -176,14 +177,12 @@ class MiniBatchTrainer:
         )
 
         if self.alpha > 0:
-            # alpha / S * W on the weights, 0 on the biases, from one cached
-            # mask per batch weight: an epoch has at most two batch sizes.
-            scale = self._l2_scales.get(batch_weight)
-            if scale is None:
-                if len(self._l2_scales) > 4:
-                    self._l2_scales.clear()
+            # The gradient of the penalty: alpha / S * W on the weights, 0 on
+            # the biases. S changes only for the short last batch of an epoch.
+            scale_weight, scale = self._l2_scale
+            if scale_weight != batch_weight:
                 scale = self._l2_mask * (self.alpha / batch_weight)
-                self._l2_scales[batch_weight] = scale
+                self._l2_scale = (batch_weight, scale)
             np.multiply(self.params, scale, out=self._penalty)
             np.add(self.grads, self._penalty, out=self.grads)
 
@@ -232,7 +231,7 @@ class MiniBatchTrainer:
                 f"sample_weight {sample_weight.shape[0]}; pass one of each per row."
             )
         # A float32 gradient whose sum of squares overflows is measured again
-        # exactly; the flag that the overflow raises is ignored here.
+        # exactly, so the overflow flag that the sum raises is ignored here.
         with (
             threads_for_products(
                 self.batch_size,
