@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._casting import check_fits
 from ._clipping import GradientClipper
 from ._history import make_epoch_record, print_header, print_record
 from ._losses import LOG_OUTPUT_ACTIVATIONS, OUTPUT_ACTIVATIONS
@@ -533,7 +534,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
             self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
         )
 
-        X = _as_row_major(X, self.coefs_[0].dtype)
+        X = _as_row_major(X)
         logits = predict_logits(X, self.coefs_, self.intercepts_, self.activation)
 
         n_invalid = np.count_nonzero(~np.isfinite(logits).all(axis=1))
@@ -1064,33 +1065,15 @@ def _check_hidden_layer_sizes(hidden_layer_sizes):
     return tuple(int(size) for size in sizes)
 
 
-def _as_row_major(X, dtype):
-    """Return ``X`` as CSR if sparse, after checking that its values fit ``dtype``.
+def _as_row_major(X):
+    """Return ``X`` as CSR if sparse, else unchanged.
 
     ``X`` keeps its own dtype. Training and prediction convert it to the
     model's dtype one chunk of rows at a time, so that a float32 model never
     makes a float32 copy of the whole of a float64 ``X``.
-
-    Raises
-    ------
-    ValueError
-        If a value of ``X`` overflows ``dtype``, as a float64 value beyond about
-        3.4e38 does in float32.
     """
     if sparse.issparse(X):
-        X = X.tocsr()
-
-    dtype = np.dtype(dtype)
-    values = X.data if sparse.issparse(X) else X
-    if values.dtype.itemsize > dtype.itemsize and values.size:
-        # The largest and the smallest value, without a temporary copy of X.
-        limit = np.finfo(dtype).max
-        if np.max(values) > limit or np.min(values) < -limit:
-            raise ValueError(
-                f"X contains values too large for {dtype.name}, the dtype of the "
-                f"model (largest finite {dtype.name} is {limit:.3g}). Scale X, "
-                "or use a float64 model."
-            )
+        return X.tocsr()
     return X
 
 
@@ -1106,7 +1089,8 @@ def _as_trainable(X, dtype):
     Sparse data stays CSR: the trainer densifies it one chunk of rows at a
     time, so a fit never stores a dense copy of the whole training set.
     """
-    X = _as_row_major(X, dtype)
+    X = _as_row_major(X)
+    check_fits(X.data if sparse.issparse(X) else X, dtype)
     if sparse.issparse(X):
         return X
     return np.ascontiguousarray(X)

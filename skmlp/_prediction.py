@@ -7,13 +7,22 @@ overwrites its pre-activation, and each layer adds its bias after its product.
 The first layer of a CSR input adds its product to the bias, row by row of the
 CSR arrays, without copying rows of ``X`` (see :mod:`skmlp._sparse`).
 
-Sharing the chunks among threads was tried and left out: on a 2-core virtual
-machine it made ``predict_proba`` on the Adult test set about 1.5 times
-slower, as every numpy call hands the GIL from one thread to the other.
+The chunks are shared among as many threads as BLAS may use (see
+:func:`skmlp._threads.available_threads`), each with its own buffers. The
+products, the sparse kernel and the element-wise steps of a chunk release the
+GIL, so the threads run side by side. On the Adult test set (16,281 rows,
+float32, CSR input), ``predict_proba`` took about 2.3 ms on two threads
+against 3.6 ms on one, called back to back on a 2-core virtual machine.
+
+Right after a product that ran on several OpenBLAS threads, as in
+scikit-learn's ``MLPClassifier.predict_proba``, OpenBLAS keeps those threads
+spinning for about 0.1 s. A second thread of ours then shares a core with one
+of them and gains nothing: a call in that window took about 4.3 ms.
 """
 
 import contextlib
 import math
+import threading
 
 import numpy as np
 from scipy import sparse
@@ -21,24 +30,26 @@ from sklearn import get_config
 from sklearn.utils import gen_batches
 
 from ._activations import ACTIVATIONS
+from ._casting import cast_into
 from ._layers import dense_forward
 from ._network import ActivationBuffers, ParameterLayout, forward_pass
 from ._sparse import add_sparse_product
-from ._threads import threads_for_products
+from ._threads import available_threads, run_in_threads, threads_for_products
 
 # Size of one chunk of rows: its input rows and its hidden-layer buffers.
 # Small chunks keep the buffers in cache, but each chunk costs a few numpy
-# calls. On the 16,281 rows of the Adult test set (float32, CSR input, 2-core
-# virtual machine), predict_proba took about 4.0 ms in chunks of 2,048 rows,
-# 4.4 ms in chunks of 9,447 and 4.7 ms in chunks of 256. 1 MiB gives 2,362
-# rows there.
+# calls. These are timings of predict_proba on the Adult test set in float32,
+# on two threads of a 2-core virtual machine. On CSR input it took about
+# 3.0 to 3.5 ms in chunks of 256 KiB, 2.3 ms in chunks of 1 MiB or 2 MiB, and
+# 2.3 to 2.4 ms in chunks of 4 MiB. On dense input it took 4.2, 3.7 and 3.8 ms.
 PREDICT_CHUNK_BYTES = 2**20
 
 # Prediction runs BLAS on one thread while no product of a chunk exceeds this
-# many multiply-adds. On the Adult test set in float32, predict_proba took
-# about 4.1 ms with one OpenBLAS thread and 5.2 ms with two on CSR input, and
-# 7.8 ms against 9.0 ms on dense input, on a 2-core virtual machine. Waking
-# the second thread for each product costs more than it saves at these sizes.
+# many multiply-adds, because the chunks themselves are shared among threads.
+# On the Adult test set in float32, on one thread of ours, predict_proba took
+# about 4.1 ms with one OpenBLAS thread and 5.2 ms with two on CSR input. On
+# dense input it took 7.8 ms against 9.0 ms, on a 2-core virtual machine.
+# Waking a second BLAS thread for each product costs more than it saves here.
 SINGLE_THREAD_MAX_MULTIPLY_ADDS = 2**26
 
 
@@ -65,34 +76,58 @@ def predict_logits(X, coefs, intercepts, activation):
     blocks = layout.blocks(layout.pack(coefs, intercepts, dtype))
 
     n_samples = X.shape[0]
-    # CSR rows are read in place, so a row counts its stored values only.
-    if sparse.issparse(X):
-        input_values = math.ceil(X.nnz / max(n_samples, 1))
-    else:
-        input_values = X.shape[1]
-    rows_per_chunk = chunk_rows(dtype, hidden_units, input_values)
     logits = np.empty((n_samples, n_outputs), dtype=dtype)
     if n_samples == 0:
         return logits
-    buffers = ActivationBuffers(
-        min(rows_per_chunk, n_samples), hidden_units, dtype, bias_column=False
+    # CSR rows are read in place, so a row counts its stored values only.
+    if sparse.issparse(X):
+        input_values = math.ceil(X.nnz / n_samples)
+    else:
+        input_values = X.shape[1]
+    rows_per_chunk, n_threads = _share_rows(
+        n_samples, chunk_rows(dtype, hidden_units, input_values), available_threads()
     )
+    chunks = gen_batches(n_samples, rows_per_chunk)
+    lock = threading.Lock()
     activate = ACTIVATIONS[activation]
 
-    # Overflow is looked for in the logits by the caller.
-    with _blas_threads(X, layout, buffers.n_rows), np.errstate(all="ignore"):
-        for rows in gen_batches(n_samples, rows_per_chunk):
-            n_rows = rows.stop - rows.start
-            chunk = buffers if n_rows == buffers.n_rows else buffers.head(n_rows)
-            if not hidden_units:
-                _first_layer(X, rows, blocks[0], logits[rows])
-                continue
+    def predict_chunks():
+        buffers = ActivationBuffers(rows_per_chunk, hidden_units, dtype, False)
+        inputs = _conversion_buffer(X, rows_per_chunk, dtype)
+        # Overflow is looked for in the logits by the caller.
+        with np.errstate(all="ignore"):
+            while True:
+                with lock:
+                    rows = next(chunks, None)
+                if rows is None:
+                    return
 
-            Z = _first_layer(X, rows, blocks[0], chunk.pre_activations[0])
-            forward_pass(
-                activate(Z), blocks[1:], activation, chunk.tail(), logits[rows]
-            )
+                n_rows = rows.stop - rows.start
+                chunk = buffers if n_rows == rows_per_chunk else buffers.head(n_rows)
+                if not hidden_units:
+                    _first_layer(X, rows, blocks[0], logits[rows], inputs)
+                    continue
+
+                Z = _first_layer(X, rows, blocks[0], chunk.pre_activations[0], inputs)
+                forward_pass(
+                    activate(Z), blocks[1:], activation, chunk.tail(), logits[rows]
+                )
+
+    with _blas_threads(X, layout, rows_per_chunk):
+        run_in_threads(predict_chunks, n_threads)
     return logits
+
+
+def _share_rows(n_samples, rows_per_chunk, n_threads):
+    """Return ``(rows_per_chunk, n_threads)`` with chunks shared evenly by the threads.
+
+    The chunks are made no larger, and their number a multiple of the number
+    of threads, so that no thread is left with one more chunk than another.
+    """
+    n_chunks = math.ceil(n_samples / rows_per_chunk)
+    n_threads = min(n_threads, n_chunks)
+    n_chunks = math.ceil(n_chunks / n_threads) * n_threads
+    return math.ceil(n_samples / n_chunks), n_threads
 
 
 def chunk_rows(dtype, hidden_units, n_features):
@@ -118,14 +153,32 @@ def _blas_threads(X, layout, n_rows):
     return threads_for_products(n_rows, shapes, SINGLE_THREAD_MAX_MULTIPLY_ADDS)
 
 
-def _first_layer(X, rows, block, out):
-    """Write ``Z = X[rows] @ W + b`` into ``out``, with ``block = [W; b]``."""
+def _conversion_buffer(X, n_rows, dtype):
+    """Return the array that dense rows of ``X`` are converted into, or None.
+
+    Rows of a dense ``X`` of another dtype than the model's are copied into
+    it, beside a last column of ones, so that the first layer is one product
+    that adds the bias too (see :mod:`skmlp._layers`). On the Adult test set,
+    a float32 model predicted from float64 rows about 1 ms faster that way
+    than by converting each chunk into a new array and adding the bias after.
+    """
+    if sparse.issparse(X) or X.dtype == dtype:
+        return None
+    return np.ones((n_rows, X.shape[1] + 1), dtype=dtype)
+
+
+def _first_layer(X, rows, block, out, inputs):
+    """Write ``Z = X[rows] @ W + b`` into ``out``, with ``block = [W; b]``.
+
+    ``inputs`` is the buffer from :func:`_conversion_buffer`.
+    """
     if sparse.issparse(X):
         out[...] = block[-1]
         add_sparse_product(X, rows, block[:-1], out)
         return out
 
-    X_rows = X[rows]
-    if X_rows.dtype != out.dtype:
-        X_rows = X_rows.astype(out.dtype)
-    return dense_forward(X_rows, block, out)
+    if inputs is None:
+        return dense_forward(X[rows], block, out)
+    inputs = inputs[: rows.stop - rows.start]
+    cast_into(inputs[:, :-1], X[rows])
+    return dense_forward(inputs, block, out)

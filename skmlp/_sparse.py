@@ -15,6 +15,8 @@ import functools
 import numpy as np
 from scipy import sparse
 
+from ._casting import cast
+
 try:
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - depends on the scipy version
@@ -27,7 +29,8 @@ def add_sparse_product(X, rows, weights, out):
     Parameters
     ----------
     X : CSR matrix of shape (n_samples, n_in)
-        Its values are converted to the dtype of ``out`` for these rows only.
+        Its values are converted to the dtype of ``out`` for these rows only,
+        with :func:`skmlp._casting.cast`.
     rows : slice
         Consecutive rows of ``X``, with ``step`` None.
     weights : ndarray of shape (n_in, n_out)
@@ -38,7 +41,7 @@ def add_sparse_product(X, rows, weights, out):
     first, last = X.indptr[rows.start], X.indptr[rows.stop]
     indptr = X.indptr[rows.start : rows.stop + 1] - first
     indices = X.indices[first:last]
-    data = X.data[first:last].astype(out.dtype, copy=False)
+    data = cast(X.data[first:last], out.dtype)
 
     if _kernel_applies(indptr, indices, data, weights, out) and _kernel_matches_scipy():
         _run_kernel(indptr, indices, data, X.shape[1], weights, out)

@@ -1,9 +1,12 @@
-"""Control of the BLAS thread pool that numpy's matrix products run on."""
+"""Control of the BLAS thread pool, and threads of our own for prediction."""
 
+import concurrent.futures
 import contextlib
 import functools
+import os
 import threading
 
+from joblib import cpu_count
 from threadpoolctl import ThreadpoolController
 
 _lock = threading.Lock()
@@ -68,3 +71,68 @@ def single_blas_thread():
             if _single_thread_users == 0:
                 _limiter.restore_original_limits()
                 _limiter = None
+
+
+def available_threads():
+    """Return how many threads numpy work may use: BLAS's current limit.
+
+    That limit follows ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
+    threadpoolctl's ``threadpool_limits``, as in a joblib worker, and is
+    capped by the CPUs this process may run on.
+    """
+    blas = threadpool_controller().select(user_api="blas").lib_controllers
+    limit = min((library.num_threads for library in blas), default=1)
+    return max(1, min(limit, _usable_cpus()))
+
+
+@functools.cache
+def _usable_cpus():
+    return cpu_count()
+
+
+def run_in_threads(target, n_threads):
+    """Call ``target()`` on ``n_threads`` threads, this one included, and wait.
+
+    ``target`` shares its work with the other calls itself, for instance by
+    taking items from a common iterator under a lock. The other calls run on
+    threads that are started once per process and then wait for work, as
+    starting a thread takes about 0.1 ms. A call that no thread has picked
+    up by the time this thread's call returns is cancelled: it would find no
+    work left. An exception raised by a call on another thread is raised
+    again here.
+    """
+    futures = [_worker_pool().submit(target) for _ in range(n_threads - 1)]
+    try:
+        target()
+    finally:
+        started = [future for future in futures if not future.cancel()]
+        concurrent.futures.wait(started)
+
+    for future in started:
+        future.result()
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _worker_pool():
+    """Return the process's pool of worker threads, created at first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(
+                max(1, _usable_cpus() - 1), thread_name_prefix="skmlp"
+            )
+        return _pool
+
+
+def _forget_worker_pool():
+    """Drop the pool in a forked child, where its threads do not exist."""
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_worker_pool)

@@ -234,6 +234,8 @@ def test_predict_bounded_chunks(make_input, rng, seed, monkeypatch):
         return original(X, rows, *args, **kwargs)
 
     monkeypatch.setattr(skmlp._prediction, "_first_layer", spy)
+    # One thread: with more, the number of chunks is rounded up to a multiple.
+    monkeypatch.setattr(skmlp._prediction, "available_threads", lambda: 1)
     with config_context(working_memory=1):
         proba = estimator.predict_proba(X_large)
 
