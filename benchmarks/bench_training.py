@@ -293,14 +293,23 @@ def time_gemm_floor(n_samples, n_features, batch_size, dtype, epochs):
     return (time.perf_counter() - started) / epochs
 
 
-def time_predict_proba(estimator, X, repeats):
-    """Return the median rows per second of ``predict_proba`` on ``X``."""
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+def time_predict_proba(estimator, X, seconds):
+    """Return rows per second of wall-clock and of CPU time over a block of calls.
+
+    ``predict_proba`` runs on ``X`` back to back until ``seconds`` have passed,
+    at least once.
+    """
+    n_calls = 0
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    while n_calls == 0 or time.perf_counter() - started < seconds:
         estimator.predict_proba(X)
-        rates.append(X.shape[0] / (time.perf_counter() - started))
-    return statistics.median(rates)
+        n_calls += 1
+    rows = n_calls * X.shape[0]
+    return (
+        rows / (time.perf_counter() - started),
+        rows / (time.process_time() - cpu_started),
+    )
 
 
 def fit_peak_memory(name, X, y, batch_size, epochs, skmlp_dtype):
@@ -473,8 +482,15 @@ def run_training_table(args, A_train, y_train, A_test, y_test):
 
 
 def predict_repeats(args):
-    """Return how many times each model predicts: a call takes milliseconds."""
-    return 7 * args.repeats
+    """Return how many blocks of calls, or single calls, each model is timed on."""
+    return 2 * args.repeats + 1
+
+
+# Each block of predict_proba calls lasts this long, and starts this long after
+# the previous block ends. OpenBLAS's threads keep spinning for about 0.1 s after
+# a product that used them, and take a core from whatever runs next.
+PREDICT_BLOCK_SECONDS = 0.25
+PREDICT_PAUSE_SECONDS = 0.3
 
 
 def run_predict_table(args, fitted):
@@ -483,26 +499,58 @@ def run_predict_table(args, fitted):
         if batch_size != args.batch_sizes[0]:
             continue
         rates = {name: [] for name in ESTIMATOR_NAMES}
+        cpu_rates = {name: [] for name in ESTIMATOR_NAMES}
+        single_rates = {name: [] for name in ESTIMATOR_NAMES}
+        block_seconds = 0 if args.quick else PREDICT_BLOCK_SECONDS
         for repeat in range(predict_repeats(args)):
             names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
             for name in names:
-                rates[name].append(time_predict_proba(models[name], X_test, 1))
-        ours = statistics.median(rates["skmlp"])
-        theirs = statistics.median(rates["sklearn"])
-        rows.append(
-            [
-                input_format,
-                X_test.shape[0],
-                f"{ours / 1e3:.0f}",
-                f"{theirs / 1e3:.0f}",
-                f"{ours / theirs:.2f}",
-            ]
-        )
+                time.sleep(0 if args.quick else PREDICT_PAUSE_SECONDS)
+                rate, cpu_rate = time_predict_proba(models[name], X_test, block_seconds)
+                rates[name].append(rate)
+                cpu_rates[name].append(cpu_rate)
+        for repeat in range(7 * predict_repeats(args)):
+            names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
+            for name in names:
+                single_rates[name].append(
+                    time_predict_proba(models[name], X_test, 0)[0]
+                )
 
-    print(f"\npredict_proba on the test set (median of {predict_repeats(args)})")
+        medians = [
+            {name: statistics.median(values[name]) for name in ESTIMATOR_NAMES}
+            for values in (rates, cpu_rates, single_rates)
+        ]
+        row = [input_format, X_test.shape[0]]
+        for median in medians:
+            row += [
+                f"{median['skmlp'] / 1e3:.0f}",
+                f"{median['sklearn'] / 1e3:.0f}",
+                f"{median['skmlp'] / median['sklearn']:.2f}",
+            ]
+        rows.append(row)
+
+    print(
+        f"\npredict_proba on the test set, krows/s (throughput: median of "
+        f"{predict_repeats(args)} blocks of {PREDICT_BLOCK_SECONDS} s of calls; "
+        f"interleaved: median of {7 * predict_repeats(args)} single calls, "
+        "each right after the other estimator's)"
+    )
     print(
         format_table(
-            ["input", "rows", "skmlp krows/s", "sklearn krows/s", "ratio"], rows
+            [
+                "input",
+                "rows",
+                "skmlp",
+                "sklearn",
+                "ratio",
+                "skmlp CPU",
+                "sklearn CPU",
+                "CPU ratio",
+                "skmlp interleaved",
+                "sklearn interleaved",
+                "ratio",
+            ],
+            rows,
         )
     )
 
