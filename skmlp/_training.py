@@ -13,6 +13,7 @@ from scipy import sparse
 
 from ._losses import LOSS_FUNCTIONS, OUTPUT_ACTIVATIONS
 from ._network import ActivationBuffers, backward_pass, forward_pass
+from ._sparse import densify_rows
 from ._threads import threads_for_products
 
 # Size of the buffer that receives one chunk of rows of X. A larger chunk makes
@@ -382,9 +383,6 @@ class MiniBatchTrainer:
         self._views_key = self._views = None
         # The last column stays 1: it multiplies the first layer's bias.
         self._x_chunk = np.ones((n_rows, self.n_features + 1), dtype=dtype)
-        # scipy densifies CSR rows only into a contiguous array, allocated on
-        # first use.
-        self._x_densified = None
         self._y_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
         self._weight_chunk = np.empty(n_rows, dtype=np.float64)
         self._logits_chunk = np.empty((n_rows, n_outputs), dtype=dtype)
@@ -403,17 +401,7 @@ class MiniBatchTrainer:
 
         if sparse.issparse(X):
             rows = slice(start, stop) if order is None else order[start:stop]
-            block = X[rows]
-            if block.dtype != out.dtype:
-                # block is a new matrix, so its values may be swapped; scipy's
-                # astype would also copy the index arrays, at about twice the
-                # cost.
-                block.data = block.data.astype(out.dtype)
-            if self._x_densified is None:
-                self._x_densified = np.empty(
-                    self._x_chunk.shape[:1] + (X.shape[1],), dtype=out.dtype
-                )
-            features[...] = block.toarray(out=self._x_densified[:n_rows])
+            densify_rows(X, rows, out)
         elif order is None:
             features[...] = X[start:stop]
         elif X.dtype == out.dtype:

@@ -8,7 +8,7 @@ import skmlp._prediction
 import skmlp._sparse
 from skmlp._network import ActivationBuffers, ParameterLayout, forward_pass
 from skmlp._prediction import predict_logits
-from skmlp._sparse import add_sparse_product
+from skmlp._sparse import add_sparse_product, densify_rows
 from skmlp._threads import single_blas_thread, threadpool_controller
 
 
@@ -124,6 +124,64 @@ def test_add_sparse_product_converts_values(rng):
     expected = X.toarray().astype(np.float32) @ weights
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     assert X.dtype == np.float64
+
+
+def unsorted_csr_with_duplicates(rng, index_dtype):
+    """Return a 40 x 9 CSR matrix whose rows repeat and reverse column indices."""
+    dense = sparse.random(40, 9, density=0.3, random_state=1).toarray()
+    indptr, indices, data = [0], [], []
+    for row in dense:
+        columns = np.flatnonzero(row)[::-1]
+        # Each value is stored as two entries that add up to it.
+        indices += [column for column in columns for _ in range(2)]
+        data += [part for value in row[columns] for part in (value / 4, value * 3 / 4)]
+        indptr.append(len(indices))
+    X = sparse.csr_matrix(
+        (
+            np.asarray(data),
+            np.asarray(indices, dtype=index_dtype),
+            np.asarray(indptr, dtype=index_dtype),
+        ),
+        shape=(40, 9),
+    )
+    return X, dense
+
+
+@pytest.mark.parametrize("kernel", ["scipy_kernels", "public_indexing"])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize(
+    "rows",
+    [slice(3, 11), np.array([7, 0, 7, 39, 12], dtype=np.int32)],
+    ids=["slice", "indices"],
+)
+def test_densify_rows(rng, kernel, index_dtype, rows, monkeypatch):
+    if kernel == "public_indexing":
+        monkeypatch.setattr(skmlp._sparse, "_csr_row_index", None)
+    X, dense = unsorted_csr_with_duplicates(rng, index_dtype)
+    n_rows = len(dense[rows])
+    out = np.full((n_rows, 11), 5.0, dtype=np.float32)
+
+    densify_rows(X, rows, out)
+
+    np.testing.assert_allclose(out[:, :9], dense[rows], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(out[:, 9:], 5.0)
+    assert X.dtype == np.float64
+
+
+def test_densify_rows_without_matching_kernels(rng, monkeypatch):
+    monkeypatch.setattr(skmlp._sparse, "_kernels_match_scipy", lambda: False)
+    monkeypatch.setattr(skmlp._sparse, "_run_densify", None)
+    X, dense = unsorted_csr_with_duplicates(rng, np.int32)
+    out = np.ones((3, 10))
+
+    densify_rows(X, np.array([5, 1, 5]), out)
+
+    np.testing.assert_allclose(out[:, :9], dense[[5, 1, 5]], rtol=1e-12)
+    np.testing.assert_array_equal(out[:, 9], 1.0)
+
+
+def test_private_kernels_pass_self_test():
+    assert skmlp._sparse._kernels_match_scipy()
 
 
 def blas_limits():
