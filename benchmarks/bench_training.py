@@ -293,12 +293,16 @@ def time_gemm_floor(n_samples, n_features, batch_size, dtype, epochs):
     return (time.perf_counter() - started) / epochs
 
 
-def time_predict_proba(estimator, X, seconds):
+def time_predict_proba(estimator, X, seconds, warmup_seconds=0):
     """Return rows per second of wall-clock and of CPU time over a block of calls.
 
-    ``predict_proba`` runs on ``X`` back to back until ``seconds`` have passed,
-    at least once.
+    ``predict_proba`` runs on ``X`` back to back: untimed for
+    ``warmup_seconds``, then timed until ``seconds`` have passed, at least once.
     """
+    started = time.perf_counter()
+    while time.perf_counter() - started < warmup_seconds:
+        estimator.predict_proba(X)
+
     n_calls = 0
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -486,11 +490,13 @@ def predict_repeats(args):
     return 2 * args.repeats + 1
 
 
-# Each block of predict_proba calls lasts this long, and starts this long after
-# the previous block ends. OpenBLAS's threads keep spinning for about 0.1 s after
-# a product that used them, and take a core from whatever runs next.
+# Each block of predict_proba calls is timed for this long, after calls that
+# are not timed for the warm-up time. For about 0.1 s after a product that ran
+# on several OpenBLAS threads, those threads keep spinning and take a core from
+# whatever runs next. On a virtual machine, the first calls after an idle spell
+# also wait for idle virtual CPUs to wake up.
 PREDICT_BLOCK_SECONDS = 0.25
-PREDICT_PAUSE_SECONDS = 0.3
+PREDICT_WARMUP_SECONDS = 0.15
 
 
 def run_predict_table(args, fitted):
@@ -501,12 +507,13 @@ def run_predict_table(args, fitted):
         rates = {name: [] for name in ESTIMATOR_NAMES}
         cpu_rates = {name: [] for name in ESTIMATOR_NAMES}
         single_rates = {name: [] for name in ESTIMATOR_NAMES}
-        block_seconds = 0 if args.quick else PREDICT_BLOCK_SECONDS
+        seconds = (
+            (0, 0) if args.quick else (PREDICT_BLOCK_SECONDS, PREDICT_WARMUP_SECONDS)
+        )
         for repeat in range(predict_repeats(args)):
             names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
             for name in names:
-                time.sleep(0 if args.quick else PREDICT_PAUSE_SECONDS)
-                rate, cpu_rate = time_predict_proba(models[name], X_test, block_seconds)
+                rate, cpu_rate = time_predict_proba(models[name], X_test, *seconds)
                 rates[name].append(rate)
                 cpu_rates[name].append(cpu_rate)
         for repeat in range(7 * predict_repeats(args)):
@@ -531,7 +538,8 @@ def run_predict_table(args, fitted):
 
     print(
         f"\npredict_proba on the test set, krows/s (throughput: median of "
-        f"{predict_repeats(args)} blocks of {PREDICT_BLOCK_SECONDS} s of calls; "
+        f"{predict_repeats(args)} blocks of {PREDICT_BLOCK_SECONDS} s of calls, "
+        f"each after {PREDICT_WARMUP_SECONDS} s of untimed calls; "
         f"interleaved: median of {7 * predict_repeats(args)} single calls, "
         "each right after the other estimator's)"
     )
