@@ -13,16 +13,16 @@ import numpy as np
 def check_fits(values, dtype):
     """Raise ValueError if a value of the array ``values`` overflows ``dtype``.
 
-    The largest and the smallest value are looked at, without a converted
-    copy of ``values``.
+    Only the largest and the smallest value are converted, so no converted
+    copy of ``values`` is made. A value overflows if it becomes infinite, as
+    in :func:`cast`: one that rounds to the largest finite value of ``dtype``
+    fits.
     """
     dtype = np.dtype(dtype)
     if values.dtype.itemsize <= dtype.itemsize or values.size == 0:
         return
 
-    limit = np.finfo(dtype).max
-    if np.max(values) > limit or np.min(values) < -limit:
-        raise overflow_error(dtype)
+    cast(np.array([np.max(values), np.min(values)]), dtype)
 
 
 def cast_into(out, values):

@@ -155,6 +155,22 @@ def test_float32_overflow_in_a_worker_chunk(float32_model, rng, monkeypatch, as_
         float32_model.predict_proba(X)
 
 
+def test_float32_largest_value_fits_training():
+    largest = float(np.finfo(np.float32).max) * (1 + 2**-30)
+    X = np.array([[largest, 1.0], [-largest, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    model = ScratchMLPClassifier((2,), max_iter=1, dtype="float32", random_state=0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(X[2:], [0, 1], classes=[0, 1])
+        model.partial_fit(X[:2], [0, 1])
+
+    assert model.n_iter_ == 2
+    X[0, 0] = 1e39
+    with pytest.raises(ValueError, match="too large for float32"):
+        model.partial_fit(X[:2], [0, 1])
+
+
 def test_float32_largest_value_accepted(float32_model):
     # This float64 value rounds to the largest float32 instead of overflowing.
     largest = float(np.finfo(np.float32).max) * (1 + 2**-30)
