@@ -143,6 +143,9 @@ def test_train_csv_holdout_scores(folder, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Training on 160 rows and testing on 40 rows." in result.stdout
     assert result.stderr.startswith("skmlp: warning: The model did not converge")
+    assert "within --epochs=2 epochs" in result.stderr
+    assert "Raise --epochs to train further" in result.stderr
+    assert "max_iter" not in result.stderr
 
     frame = pd.read_csv(folder / "train.csv")
     X, y = frame.drop(columns="label"), frame["label"]
@@ -338,6 +341,8 @@ def test_train_divergence(folder, tmp_path):
     )
 
     assert_one_error_line(result, "Training diverged in epoch 1")
+    assert "Lower --learning-rate (now 1e+300)" in result.stderr
+    assert "set --max-grad-norm (now None)" in result.stderr
     assert not (tmp_path / "skmlp-model.skops").exists()
 
 

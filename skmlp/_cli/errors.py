@@ -1,6 +1,21 @@
 """The messages that the command-line tool prints on stderr."""
 
+import re
 import sys
+
+from .parser import CLASSIFIER_OPTIONS
+
+# Estimator parameters that messages of the estimator name, with the option of
+# the command that sets each. Only names with an underscore are replaced, so
+# that plain words such as "solver" stay as they are.
+_OPTION_OF_PARAMETER = {
+    parameter: "--" + option.replace("_", "-")
+    for option, parameter in CLASSIFIER_OPTIONS.items()
+    if "_" in parameter
+}
+_PARAMETER_NAME = re.compile(
+    r"\b(" + "|".join(map(re.escape, _OPTION_OF_PARAMETER)) + r")\b"
+)
 
 
 class CommandError(Exception):
@@ -11,11 +26,24 @@ class CommandError(Exception):
     """
 
 
+def with_option_names(message):
+    """Return ``message`` with each estimator parameter named by its option.
+
+    For example ``max_iter`` becomes ``--epochs``, the option that sets it.
+    """
+    return _PARAMETER_NAME.sub(
+        lambda match: _OPTION_OF_PARAMETER[match.group(1)], message
+    )
+
+
 def print_warnings(caught):
-    """Print each distinct message of the ``caught`` warnings as one line on stderr."""
+    """Print each distinct message of the ``caught`` warnings as one line on stderr.
+
+    Estimator parameters in the messages are named by their options.
+    """
     printed = set()
     for warning in caught:
-        message = " ".join(str(warning.message).split())
+        message = with_option_names(" ".join(str(warning.message).split()))
         if message not in printed:
             printed.add(message)
             print(f"skmlp: warning: {message}", file=sys.stderr)

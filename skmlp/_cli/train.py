@@ -15,7 +15,7 @@ from ..datasets import load_adult
 from ..exceptions import DivergenceError
 from ..inspection import save_training_curve
 from ..persistence import save_model, write_atomically
-from .errors import CommandError, print_warnings
+from .errors import CommandError, print_warnings, with_option_names
 from .parser import CLASSIFIER_OPTIONS, DEFAULT_MODEL_STEM
 from .tables import (
     check_columns,
@@ -55,9 +55,11 @@ def run_train(args):
         try:
             pipeline.fit(X_train, y_train)
         except DivergenceError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(with_option_names(str(error))) from None
         except ValueError as error:
-            raise CommandError(f"training failed: {error}") from None
+            raise CommandError(
+                f"training failed: {with_option_names(str(error))}"
+            ) from None
     print_warnings(caught)
 
     with warnings.catch_warnings(record=True) as caught:
