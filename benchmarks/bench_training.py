@@ -501,19 +501,21 @@ PREDICT_WARMUP_SECONDS = 0.15
 
 def run_predict_table(args, fitted):
     rows = []
+    block_seconds, warmup_seconds = (
+        (0, 0) if args.quick else (PREDICT_BLOCK_SECONDS, PREDICT_WARMUP_SECONDS)
+    )
     for (input_format, batch_size), (models, X_test) in fitted.items():
         if batch_size != args.batch_sizes[0]:
             continue
         rates = {name: [] for name in ESTIMATOR_NAMES}
         cpu_rates = {name: [] for name in ESTIMATOR_NAMES}
         single_rates = {name: [] for name in ESTIMATOR_NAMES}
-        seconds = (
-            (0, 0) if args.quick else (PREDICT_BLOCK_SECONDS, PREDICT_WARMUP_SECONDS)
-        )
         for repeat in range(predict_repeats(args)):
             names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
             for name in names:
-                rate, cpu_rate = time_predict_proba(models[name], X_test, *seconds)
+                rate, cpu_rate = time_predict_proba(
+                    models[name], X_test, block_seconds, warmup_seconds
+                )
                 rates[name].append(rate)
                 cpu_rates[name].append(cpu_rate)
         for repeat in range(7 * predict_repeats(args)):
@@ -536,12 +538,19 @@ def run_predict_table(args, fitted):
             ]
         rows.append(row)
 
+    if block_seconds:
+        blocks = (
+            f"blocks of {block_seconds} s of calls, each after {warmup_seconds} s "
+            "of untimed calls"
+        )
+    else:
+        blocks = "single calls"
     print(
-        f"\npredict_proba on the test set, krows/s (throughput: median of "
-        f"{predict_repeats(args)} blocks of {PREDICT_BLOCK_SECONDS} s of calls, "
-        f"each after {PREDICT_WARMUP_SECONDS} s of untimed calls; "
-        f"interleaved: median of {7 * predict_repeats(args)} single calls, "
-        "each right after the other estimator's)"
+        f"\npredict_proba on the test set, thousands of rows per second of wall "
+        f"clock and per CPU second; above 1, skmlp is faster (throughput: median "
+        f"of {predict_repeats(args)} {blocks}; interleaved: median of "
+        f"{7 * predict_repeats(args)} single calls, each right after the other "
+        "estimator's)"
     )
     print(
         format_table(
@@ -556,7 +565,7 @@ def run_predict_table(args, fitted):
                 "CPU ratio",
                 "skmlp interleaved",
                 "sklearn interleaved",
-                "ratio",
+                "interleaved ratio",
             ],
             rows,
         )

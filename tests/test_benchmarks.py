@@ -68,6 +68,12 @@ def test_bench_training_predict_table(quick_output):
     rows = table_rows(quick_output, "predict_proba on the test set")
 
     assert [row[:2] for row in rows] == [["csr", "16281"]]
+    assert len(rows[0]) == 11
+    # Throughput, CPU and interleaved: ours, scikit-learn's, then their ratio.
+    for ours, theirs, ratio in zip(*[iter(rows[0][2:])] * 3, strict=True):
+        assert float(ratio) == pytest.approx(
+            float(ours) / float(theirs), abs=0.01, rel=0.02
+        )
 
 
 def test_bench_training_memory_table(quick_output):

@@ -34,16 +34,29 @@ def reference_logits(X, coefs, intercepts):
     return A @ coefs[-1].astype(np.float64) + intercepts[-1]
 
 
-def record_chunk_threads(monkeypatch):
-    """Return the list that receives ``(thread id, first row)`` per chunk."""
-    calls = []
+def chunk_spy(calls, meeting=None):
+    """Return a stand-in for ``_first_layer`` that records ``(thread id, first row)``.
+
+    With a barrier, each thread's first chunk waits there until as many threads
+    as the barrier counts have taken one, however late a worker starts.
+    """
     original = skmlp._prediction._first_layer
+    waited = threading.local()
 
     def spy(X, rows, *args):
         calls.append((threading.get_ident(), rows.start))
+        if meeting is not None and not getattr(waited, "done", False):
+            waited.done = True
+            meeting.wait()
         return original(X, rows, *args)
 
-    monkeypatch.setattr(skmlp._prediction, "_first_layer", spy)
+    return spy
+
+
+def record_chunk_threads(monkeypatch, meeting=None):
+    """Return the list that receives ``(thread id, first row)`` per chunk."""
+    calls = []
+    monkeypatch.setattr(skmlp._prediction, "_first_layer", chunk_spy(calls, meeting))
     return calls
 
 
@@ -86,11 +99,11 @@ def test_second_thread_does_work(rng, monkeypatch):
     X = rng.normal(size=(20000, 200))
     monkeypatch.setattr(skmlp._prediction, "PREDICT_CHUNK_BYTES", 2**16)
     monkeypatch.setattr(skmlp._prediction, "available_threads", lambda: 2)
-    calls = record_chunk_threads(monkeypatch)
+    calls = record_chunk_threads(monkeypatch, threading.Barrier(2, timeout=30))
 
     predict_logits(X, coefs, intercepts, "relu")
 
-    # 30 rows per chunk: a worker that never picked one up leaves all 667 here.
+    # 30 rows per chunk. A worker that never runs leaves the barrier broken.
     assert len(calls) == 667
     assert len({thread for thread, _ in calls}) == 2
 
@@ -209,20 +222,14 @@ def _predict_in_child(queue):
     rng = np.random.default_rng(1)
     coefs, intercepts = random_network(rng, np.float64)
     X = rng.normal(size=(20000, 12))
-    threads = set()
-    original = skmlp._prediction._first_layer
-
-    def spy(X, rows, *args):
-        threads.add(threading.get_ident())
-        return original(X, rows, *args)
-
-    skmlp._prediction._first_layer = spy
+    calls = []
+    skmlp._prediction._first_layer = chunk_spy(calls, threading.Barrier(2, timeout=30))
     skmlp._prediction.available_threads = lambda: 2
     skmlp._prediction.PREDICT_CHUNK_BYTES = 2**14
     logits = predict_logits(X, coefs, intercepts, "relu")
     queue.put(
         (
-            len(threads),
+            len({thread for thread, _ in calls}),
             float(np.abs(logits - reference_logits(X, coefs, intercepts)).max()),
         )
     )
