@@ -253,12 +253,11 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Training visits its mini-batches one after the other, and runs BLAS on one
     thread while the products of a mini-batch are small. The prediction
-    methods share their chunks
-    among as many threads as BLAS may use, at most the CPUs the process may
-    run on. That number follows ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``
-    and threadpoolctl's ``threadpool_limits``, so
-    ``with threadpool_limits(1):`` predicts on one thread, and a joblib
-    worker predicts on the threads that joblib gives it.
+    methods share their chunks among as many threads as BLAS may use, at most
+    the CPUs the process may run on. That number follows ``OMP_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS`` and threadpoolctl's ``threadpool_limits``, so
+    ``with threadpool_limits(1):`` predicts on one thread, and a joblib worker
+    predicts on the threads that joblib gives it.
 
     A non-finite training loss, weight or validation logit raises
     :class:`skmlp.exceptions.DivergenceError` after the weights and optimizer
