@@ -95,7 +95,7 @@ def predict_logits(X, coefs, intercepts, activation):
         buffers = ActivationBuffers(rows_per_chunk, hidden_units, dtype, False)
         inputs = _conversion_buffer(X, rows_per_chunk, dtype)
         # Overflow is looked for in the logits by the caller.
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), _closed_on_error(chunks, lock):
             while True:
                 with lock:
                     rows = next(chunks, None)
@@ -116,6 +116,22 @@ def predict_logits(X, coefs, intercepts, activation):
     with _blas_threads(X, layout, rows_per_chunk):
         run_in_threads(predict_chunks, n_threads)
     return logits
+
+
+@contextlib.contextmanager
+def _closed_on_error(chunks, lock):
+    """Close the shared generator ``chunks`` if the block raises.
+
+    The other threads then take no further chunk, so that an error or an
+    interrupt on one thread reaches the caller after the chunks in progress
+    instead of after all the rest.
+    """
+    try:
+        yield
+    except BaseException:
+        with lock:
+            chunks.close()
+        raise
 
 
 def _share_rows(n_samples, rows_per_chunk, n_threads):

@@ -12,6 +12,9 @@ from threadpoolctl import ThreadpoolController
 _lock = threading.Lock()
 _single_thread_users = 0
 _limiter = None
+# The BLAS limit that the first of the overlapping single_blas_thread contexts
+# found on entering.
+_limit_outside = 1
 
 
 @functools.cache
@@ -57,10 +60,11 @@ def single_blas_thread():
     fit on such a thread may therefore run its small products on every BLAS
     thread.
     """
-    global _single_thread_users, _limiter
+    global _single_thread_users, _limiter, _limit_outside
 
     with _lock:
         if _single_thread_users == 0:
+            _limit_outside = _blas_limit()
             _limiter = threadpool_controller().limit(limits=1, user_api="blas")
         _single_thread_users += 1
     try:
@@ -74,15 +78,21 @@ def single_blas_thread():
 
 
 def available_threads():
-    """Return how many threads numpy work may use: BLAS's current limit.
+    """Return how many threads numpy work may use: BLAS's thread limit.
 
     That limit follows ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and
     threadpoolctl's ``threadpool_limits``, as in a joblib worker, and is
-    capped by the CPUs this process may run on.
+    capped by the CPUs this process may run on. While a fit or a prediction
+    on another thread keeps BLAS on one thread with :func:`single_blas_thread`,
+    the limit from before that context counts.
     """
-    blas = threadpool_controller().select(user_api="blas").lib_controllers
-    limit = min((library.num_threads for library in blas), default=1)
+    limit = _limit_outside if _single_thread_users else _blas_limit()
     return max(1, min(limit, _usable_cpus()))
+
+
+def _blas_limit():
+    blas = threadpool_controller().select(user_api="blas").lib_controllers
+    return min((library.num_threads for library in blas), default=1)
 
 
 @functools.cache
@@ -101,7 +111,7 @@ def run_in_threads(target, n_threads):
     work left. An exception raised by a call on another thread is raised
     again here.
     """
-    futures = [_worker_pool().submit(target) for _ in range(n_threads - 1)]
+    futures = _submit(target, n_threads - 1)
     try:
         target()
     finally:
@@ -110,6 +120,22 @@ def run_in_threads(target, n_threads):
 
     for future in started:
         future.result()
+
+
+def _submit(target, n_calls):
+    """Submit ``n_calls`` calls of ``target`` to the worker pool, or none at exit.
+
+    concurrent.futures takes no new work once the interpreter has begun to
+    exit (Python 3.11: it raises RuntimeError before atexit functions run), so
+    a prediction in an atexit function runs on its calling thread alone.
+    """
+    futures = []
+    for _ in range(n_calls):
+        try:
+            futures.append(_worker_pool().submit(target))
+        except RuntimeError:
+            break
+    return futures
 
 
 _pool = None
@@ -134,5 +160,23 @@ def _forget_worker_pool():
     _pool_lock = threading.Lock()
 
 
+def _forget_blas_limit():
+    """Restore BLAS and reset the shared limit in a forked child.
+
+    A thread of the parent that was inside :func:`single_blas_thread` at the
+    fork does not exist in the child and never leaves the context there: its
+    lock would stay held and its limit would never be restored. The forking
+    thread itself is never inside the context, because no code that could
+    fork runs within it.
+    """
+    global _lock, _single_thread_users, _limiter
+    if _limiter is not None:
+        _limiter.restore_original_limits()
+    _lock = threading.Lock()
+    _single_thread_users = 0
+    _limiter = None
+
+
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
     os.register_at_fork(after_in_child=_forget_worker_pool)
+    os.register_at_fork(after_in_child=_forget_blas_limit)

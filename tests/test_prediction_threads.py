@@ -14,11 +14,12 @@ from threadpoolctl import threadpool_limits
 
 import skmlp._activations
 import skmlp._prediction
+import skmlp._threads
 from skmlp import ScratchMLPClassifier
 from skmlp._activations import ACTIVATIONS
 from skmlp._network import ParameterLayout
 from skmlp._prediction import predict_logits
-from skmlp._threads import available_threads, run_in_threads
+from skmlp._threads import available_threads, run_in_threads, single_blas_thread
 
 
 def random_network(rng, dtype, layer_units=(12, 9, 5, 2)):
@@ -138,6 +139,16 @@ def test_run_in_threads_raises_worker_error():
 
     with pytest.raises(KeyError, match="raised on the worker"):
         run_in_threads(work, 2)
+
+
+def test_available_threads_ignores_own_limit(monkeypatch):
+    monkeypatch.setattr(skmlp._threads, "_usable_cpus", lambda: 8)
+    with threadpool_limits(limits=3, user_api="blas"):
+        with single_blas_thread():
+            # A fit or prediction on another thread keeps BLAS on one thread.
+            assert available_threads() == 3
+        with threadpool_limits(limits=1, user_api="blas"):
+            assert available_threads() == 1
 
 
 def test_available_threads_follows_blas_limit():
