@@ -546,6 +546,12 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
         logits = predict_logits(X, self.coefs_, self.intercepts_, self.activation)
 
         n_invalid = np.count_nonzero(~np.isfinite(logits).all(axis=1))
+        if n_invalid and not np.isfinite(_max_abs(X)):
+            # Only with scikit-learn's assume_finite=True does such X get here.
+            raise ValueError(
+                "X contains NaN or infinity, which config_context(assume_finite="
+                "True) skips checking for. Remove or impute those values."
+            )
         if n_invalid:
             largest_weight = max(
                 float(np.max(np.abs(W), initial=0)) for W in self.coefs_

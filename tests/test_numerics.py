@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import sparse
+from sklearn import config_context
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
@@ -438,3 +439,19 @@ def test_predict_overflow_detected(blobs, seed):
     with np.errstate(all="raise"):
         with pytest.raises(ValueError, match="overflowed on 3 of 3 rows"):
             estimator.predict_proba(X_huge)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_predict_unchecked_nan_named(blobs, seed, value):
+    X, y = blobs
+    estimator = fit_quietly(
+        ScratchMLPClassifier((4,), max_iter=1, random_state=seed), X, y
+    )
+    X_bad = X[:3].copy()
+    X_bad[1, 0] = value
+
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="contains NaN or infinity"):
+            estimator.predict_proba(X_bad)
+    with pytest.raises(ValueError, match="Input X contains"):
+        estimator.predict_proba(X_bad)
