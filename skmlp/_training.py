@@ -34,6 +34,13 @@ CHUNK_BYTES = 2**18
 # OpenBLAS splits a product by blocks of its output, not along the sum.
 SINGLE_THREAD_MAX_MULTIPLY_ADDS = 2**22
 
+# Dense rows of another dtype than the model's are gathered into a scratch
+# array of about this size in their own dtype, then converted into the chunk.
+# On the Adult data in float64 with a float32 model, gathering an epoch took
+# about 7.2 ms a mini-batch at a time, 5.7 ms through 128 KiB and 5.1 ms
+# through a whole chunk, which would double the scratch memory.
+CONVERSION_BYTES = 2**17
+
 
 class MiniBatchTrainer:
     """Gradients and updates for one flat parameter array.
@@ -111,6 +118,7 @@ class MiniBatchTrainer:
         self.chunk_rows = batches_per_chunk * batch_size
         # Allocated by the first epoch, with at most as many rows as it visits.
         self._x_chunk = None
+        self._x_scratch = None
         self._views_key = self._views = None
 
         if alpha > 0:
@@ -407,12 +415,22 @@ class MiniBatchTrainer:
         elif X.dtype == out.dtype:
             _take_rows(X, order, start, stop, features)
         else:
-            # Converted a mini-batch at a time, so that no temporary copy of
-            # the chunk in X's dtype is made.
-            for first in range(0, n_rows, self.batch_size):
-                last = min(first + self.batch_size, n_rows)
-                features[first:last] = X[order[start + first : start + last]]
+            scratch = self._conversion_scratch(X)
+            for first in range(0, n_rows, len(scratch)):
+                last = min(first + len(scratch), n_rows)
+                features[first:last] = _take_rows(
+                    X, order, start + first, start + last, scratch[: last - first]
+                )
         return out
+
+    def _conversion_scratch(self, X):
+        """Return the scratch rows, in the dtype of ``X``, for converting dense rows."""
+        n_rows = max(1, CONVERSION_BYTES // (max(X.shape[1], 1) * X.dtype.itemsize))
+        shape = (min(n_rows, self.chunk_rows), X.shape[1])
+        scratch = self._x_scratch
+        if scratch is None or scratch.shape != shape or scratch.dtype != X.dtype:
+            self._x_scratch = np.empty(shape, dtype=X.dtype)
+        return self._x_scratch
 
 
 def _take_rows(array, order, start, stop, out):

@@ -8,6 +8,7 @@ from scipy import sparse
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
+import skmlp._training
 from skmlp import ScratchMLPClassifier, make_adult_pipeline
 from skmlp._training import MiniBatchTrainer
 
@@ -41,6 +42,23 @@ def test_float32_model_from_float64_data(make_input, seed):
     np.testing.assert_allclose(
         model32.predict_proba(X), model64.predict_proba(X), atol=1e-5
     )
+
+
+@pytest.mark.parametrize("scratch_rows", [1, 7, 64])
+def test_float32_conversion_scratch_sizes(seed, scratch_rows, monkeypatch):
+    # 80 rows in chunks of 16 batches of 5 rows, converted through a scratch of
+    # 1, 7 or 64 rows of 2 float64 values: one, several or a partial piece.
+    monkeypatch.setattr(skmlp._training, "CONVERSION_BYTES", scratch_rows * 2 * 8)
+    X, y = make_blobs(n_samples=80, centers=3, random_state=seed)
+    params = {"hidden_layer_sizes": (6,), "batch_size": 5, "max_iter": 3}
+    model32 = ScratchMLPClassifier(dtype="float32", random_state=seed, **params)
+    cast32 = ScratchMLPClassifier(random_state=seed, **params)
+
+    fit_quietly(model32, X, y)
+    fit_quietly(cast32, X.astype(np.float32), y)
+
+    for W, W_cast in zip(model32.coefs_, cast32.coefs_, strict=True):
+        np.testing.assert_array_equal(W, W_cast)
 
 
 def test_float64_model_from_float32_data(seed):
