@@ -17,7 +17,10 @@ same updates. ``ScratchMLPClassifier`` computes in float32, as
   the same network on preallocated arrays, 3 forward and 5 backward products
   per mini-batch, timed with one BLAS thread and with the current setting,
   whichever is faster;
-- ``predict_proba`` throughput on the full test set;
+- ``predict_proba`` throughput on the full test set, over blocks of calls
+  after untimed warm-up calls, in rows per second of wall-clock and of CPU
+  time, and the rate of single calls each made right after the other
+  estimator's;
 - peak memory of ``fit``, from ``tracemalloc`` and from ``ru_maxrss`` of a
   fresh subprocess per estimator;
 - time and memory per row of ``ScratchMLPClassifier`` on the training set
@@ -29,7 +32,7 @@ both alike. Ratios are ours divided by scikit-learn's, from the same run.
 
 From the root of a fresh clone, ``python3 -m venv .venv && .venv/bin/pip
 install . && .venv/bin/python benchmarks/bench_training.py`` installs skmlp
-and runs the full benchmark (about 5 minutes on two cores). Add ``--quick``
+and runs the full benchmark (1 to 2 minutes on two cores). Add ``--quick``
 for a smoke run on a slice of the data.
 """
 
