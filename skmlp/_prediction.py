@@ -94,7 +94,7 @@ def predict_logits(X, coefs, intercepts, activation):
     def predict_chunks():
         buffers = ActivationBuffers(rows_per_chunk, hidden_units, dtype, False)
         inputs = _conversion_buffer(X, rows_per_chunk, dtype)
-        # Overflow is looked for in the logits by the caller.
+        # The caller checks the logits for overflow.
         with np.errstate(all="ignore"), _closed_on_error(chunks, lock):
             while True:
                 with lock:

@@ -5,9 +5,9 @@ import sys
 
 from .parser import CLASSIFIER_OPTIONS
 
-# Estimator parameters that messages of the estimator name, with the option of
-# the command that sets each. Only names with an underscore are replaced, so
-# that plain words such as "solver" stay as they are.
+# The command-line option that sets each estimator parameter. Only parameter
+# names with an underscore are replaced in messages, so that plain words such
+# as "solver" stay as they are.
 _OPTION_OF_PARAMETER = {
     parameter: "--" + option.replace("_", "-")
     for option, parameter in CLASSIFIER_OPTIONS.items()
