@@ -88,9 +88,9 @@ def fitted_weights(clf):
     return [clf.coefs_[0], clf.intercepts_[0], clf.coefs_[1], clf.intercepts_[1]]
 
 
-def assert_weights_equal(clf, expected):
+def assert_weights_equal(clf, expected_weights):
     for name, actual, expected in zip(
-        ["W1", "b1", "W2", "b2"], fitted_weights(clf), expected
+        ["W1", "b1", "W2", "b2"], fitted_weights(clf), expected_weights, strict=True
     ):
         np.testing.assert_allclose(
             actual, expected, rtol=1e-12, atol=1e-15, err_msg=name
