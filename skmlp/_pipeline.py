@@ -129,8 +129,9 @@ def make_preprocessor(
       replaces missing values with the category ``"missing"``. ``"encode"`` is
       a :class:`~sklearn.preprocessing.OneHotEncoder` with
       ``handle_unknown="warn"``, so a category first seen after ``fit`` is
-      encoded as zeros, with a warning that names it. A value that differs
-      only by surrounding spaces, such as ``" Private"``, is such a category.
+      encoded as zeros, with a warning that gives the column's position
+      among the categorical columns. A value that differs only by surrounding
+      spaces, such as ``" Private"``, is such a category.
     - ``"numeric"``: ``"impute"`` replaces missing values with the median of
       the training data and ``"scale"`` is a
       :class:`~sklearn.preprocessing.StandardScaler`.

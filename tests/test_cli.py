@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmlp import ScratchMLPClassifier
+from skmlp._cli.errors import with_column_names
 from skmlp.persistence import load_model, save_model
 
 TIMEOUT_SECONDS = 300
@@ -612,6 +613,45 @@ def test_predict_writes_probabilities(folder, trained_model, tmp_path):
     np.testing.assert_array_equal(
         written[["proba_no", "proba_yes"]].to_numpy(), model.predict_proba(X)
     )
+
+
+def test_predict_names_unknown_category_column(folder, trained_model, tmp_path):
+    frame = pd.read_csv(folder / "predict.csv")
+    frame.loc[:4, "group"] = "unseen"
+    frame.to_csv(tmp_path / "unseen.csv", index=False)
+
+    result = run_skmlp(
+        "predict",
+        "--model",
+        trained_model,
+        "--data",
+        tmp_path / "unseen.csv",
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("skmlp: warning: Found unknown categories in columns")
+    assert "columns ['group']" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "Found unknown categories in columns [0, 2] during transform.",
+            "Found unknown categories in columns ['a', 'c'] during transform.",
+        ),
+        (
+            "Found unknown categories in columns [3] during transform.",
+            "Found unknown categories in columns [3] during transform.",
+        ),
+        ("Another warning [0].", "Another warning [0]."),
+    ],
+)
+def test_warning_column_names(message, expected):
+    assert with_column_names(message, ["a", "b", "c"]) == expected
 
 
 def test_predict_reads_spaces_after_commas(folder, trained_model, tmp_path):

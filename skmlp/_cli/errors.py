@@ -13,6 +13,7 @@ _OPTION_OF_PARAMETER = {
     for option, parameter in CLASSIFIER_OPTIONS.items()
     if "_" in parameter
 }
+_UNKNOWN_CATEGORY_COLUMNS = re.compile(r"unknown categories in columns \[([\d, ]+)\]")
 _PARAMETER_NAME = re.compile(
     r"\b(" + "|".join(map(re.escape, _OPTION_OF_PARAMETER)) + r")\b"
 )
@@ -36,14 +37,35 @@ def with_option_names(message):
     )
 
 
-def print_warnings(caught):
+def print_warnings(caught, categorical_columns=()):
     """Print each distinct message of the ``caught`` warnings as one line on stderr.
 
-    Estimator parameters in the messages are named by their options.
+    Estimator parameters in the messages are named by their options, and the
+    positions that scikit-learn's one-hot encoder gives for columns with
+    unknown categories by the names in ``categorical_columns``.
     """
     printed = set()
     for warning in caught:
         message = with_option_names(" ".join(str(warning.message).split()))
+        message = with_column_names(message, categorical_columns)
         if message not in printed:
             printed.add(message)
             print(f"skmlp: warning: {message}", file=sys.stderr)
+
+
+def with_column_names(message, categorical_columns):
+    """Return ``message`` with the encoder's column positions replaced by names.
+
+    ``OneHotEncoder`` reports unknown categories "in columns [0, 7]", counting
+    only the columns it encodes. A position outside ``categorical_columns``
+    leaves the message unchanged.
+    """
+    match = _UNKNOWN_CATEGORY_COLUMNS.search(message)
+    if match is None:
+        return message
+
+    positions = [int(position) for position in match.group(1).split(",")]
+    if not all(position < len(categorical_columns) for position in positions):
+        return message
+    names = ", ".join(repr(categorical_columns[position]) for position in positions)
+    return message[: match.start(1)] + names + message[match.end(1) :]

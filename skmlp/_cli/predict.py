@@ -4,23 +4,19 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
 
 from ..persistence import load_model
 from .errors import CommandError, print_warnings
 from .tables import (
+    NUMERIC_PARTS,
     check_columns,
     check_distinct_paths,
     check_input_file,
     check_output_path,
+    preprocessed_columns,
     read_csv,
     write_csv,
 )
-
-# Parts of the column transformer of skmlp._pipeline.make_preprocessor whose
-# columns are read as numbers.
-_NUMERIC_PARTS = ("numeric", "skewed", "binned")
 
 
 def run_predict(args):
@@ -39,7 +35,7 @@ def run_predict(args):
         check_columns(
             X,
             expected=[str(name) for name in expected],
-            numeric=_numeric_columns(model),
+            numeric=preprocessed_columns(model, NUMERIC_PARTS),
             path=args.data,
             option="--data",
         )
@@ -54,7 +50,7 @@ def run_predict(args):
             raise CommandError(
                 f"the model cannot predict for --data {args.data!r}: {error}"
             ) from None
-    print_warnings(caught)
+    print_warnings(caught, preprocessed_columns(model, ("categorical",)))
 
     if np.ndim(predictions) != 1:
         raise CommandError(
@@ -98,23 +94,3 @@ def _load_classifier(path, format):
             "predict' does not support; pass a model with one target column."
         )
     return model
-
-
-def _numeric_columns(model):
-    """Return the columns that the model's preprocessing reads as numbers.
-
-    Known only for a pipeline whose first step is the column transformer of
-    ``make_preprocessor``. For other models, the model itself reports text in a
-    number column when it predicts.
-    """
-    if not isinstance(model, Pipeline):
-        return []
-    first_step = model.steps[0][1]
-    if not isinstance(first_step, ColumnTransformer):
-        return []
-
-    numeric = []
-    for name, _, columns in getattr(first_step, "transformers_", []):
-        if name in _NUMERIC_PARTS:
-            numeric.extend(str(column) for column in columns)
-    return numeric

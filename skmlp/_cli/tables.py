@@ -5,10 +5,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import type_of_target
 
 from ..persistence import write_atomically
 from .errors import CommandError
+
+# Parts of the column transformer of skmlp._pipeline.make_preprocessor whose
+# columns are read as numbers.
+NUMERIC_PARTS = ("numeric", "skewed", "binned")
 
 # Separators that leave a whole row in one column when a file is read as
 # comma-separated.
@@ -237,3 +243,23 @@ def _quoted(names, limit=10):
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+def preprocessed_columns(model, parts):
+    """Return the input columns that the ``parts`` of the model's preprocessing read.
+
+    Known only for a fitted pipeline whose first step is the column transformer
+    of ``make_preprocessor``, whose parts are named "categorical", "numeric",
+    "skewed" and "binned". For other models the list is empty.
+    """
+    if not isinstance(model, Pipeline):
+        return []
+    first_step = model.steps[0][1]
+    if not isinstance(first_step, ColumnTransformer):
+        return []
+
+    columns = []
+    for name, _, part_columns in getattr(first_step, "transformers_", []):
+        if name in parts:
+            columns.extend(str(column) for column in part_columns)
+    return columns

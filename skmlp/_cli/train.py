@@ -21,6 +21,7 @@ from .tables import (
     check_columns,
     check_distinct_paths,
     check_output_path,
+    preprocessed_columns,
     read_csv,
     split_target,
 )
@@ -60,12 +61,13 @@ def run_train(args):
             raise CommandError(
                 f"training failed: {with_option_names(str(error))}"
             ) from None
-    print_warnings(caught)
+    categorical_columns = preprocessed_columns(pipeline, ("categorical",))
+    print_warnings(caught, categorical_columns)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _print_evaluation(pipeline, X_test, y_test)
-    print_warnings(caught)
+    print_warnings(caught, categorical_columns)
 
     if plot is not None:
         write_atomically(
