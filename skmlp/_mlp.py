@@ -651,7 +651,7 @@ class ScratchMLPClassifier(ClassifierMixin, BaseEstimator):
     def _run_epochs(
         self, trainer, X, Y, sample_weight, validation, *, n_epochs, incremental
     ):
-        """Train for up to ``n_epochs`` epochs, keeping the fitted attributes current."""
+        """Train up to ``n_epochs`` epochs and keep the fitted attributes current."""
         params = trainer.params
         schedule = LearningRateSchedule(
             self.learning_rate,

@@ -131,7 +131,8 @@ def test_verbose_table(data, seed, capsys, early_stopping):
     assert len(lines) == 1 + clf.n_iter_
     header, rows = lines[0], lines[1:]
     assert header.split() == [
-        "epoch", "train", "loss", "val", "score", "learn", "rate", "grad", "norm", "clipped", "seconds"
+        "epoch", "train", "loss", "val", "score", "learn", "rate",
+        "grad", "norm", "clipped", "seconds",
     ]  # fmt: skip
 
     # Titles are separated by at least two spaces, and every value ends where
