@@ -21,8 +21,8 @@ same updates. ``ScratchMLPClassifier`` computes in float32, as
   after untimed warm-up calls, in rows per second of wall-clock and of CPU
   time, and the rate of single calls each made right after the other
   estimator's;
-- peak memory of ``fit``, from ``tracemalloc`` and from ``ru_maxrss`` of a
-  fresh subprocess per estimator;
+- peak memory of ``fit``, from ``tracemalloc`` and from the peak resident
+  memory of a fresh subprocess per estimator;
 - time and memory per row of ``ScratchMLPClassifier`` on the training set
   repeated 1, 4 and 16 times.
 
@@ -134,7 +134,7 @@ def parse_args(argv=None):
         help="limit BLAS to this many threads for both estimators "
         "(default: leave as set)",
     )
-    # Internal: measure ru_maxrss of one fit in this fresh process.
+    # Internal: measure the peak resident memory of one fit in this fresh process.
     parser.add_argument(
         "--child-memory",
         nargs=4,
@@ -333,7 +333,7 @@ def fit_peak_memory(name, X, y, batch_size, epochs, skmlp_dtype):
 
 
 def child_memory(name, npz_path, batch_size, skmlp_dtype):
-    """Fit once in this process and print the growth of ru_maxrss as JSON."""
+    """Fit once in this process and print its peak resident memory as JSON."""
     data = np.load(npz_path, allow_pickle=True)
     X = sparse.csr_matrix(
         (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
@@ -342,17 +342,38 @@ def child_memory(name, npz_path, batch_size, skmlp_dtype):
         X = X.toarray()
     y = data["y"]
     gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         make_estimator(name, batch_size, 1, skmlp_dtype).fit(X, y)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # ru_maxrss is in KiB on Linux.
+    after = peak_rss_kib()
     print(json.dumps({"before_kib": before, "after_kib": after}))
 
 
-def subprocess_maxrss(name, X, y, batch_size, skmlp_dtype, directory):
-    """Return (ru_maxrss before, after) one fit in a fresh interpreter, in KiB."""
+def peak_rss_kib():
+    """Return the peak resident memory of this process, in KiB.
+
+    Linux's ``VmHWM`` counts from the start of this program. ``ru_maxrss``,
+    the fallback elsewhere, keeps on Linux the peak of the parent process
+    that started this one, which can hide the growth of a fit.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    # ru_maxrss is in KiB on Linux and in bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
+def subprocess_peak_rss(name, X, y, batch_size, skmlp_dtype, directory):
+    """Return the peak resident memory, in KiB, before and after one fit.
+
+    The fit runs in a fresh interpreter.
+    """
     csr = sparse.csr_matrix(X)
     path = os.path.join(directory, f"data_{name}.npz")
     np.savez(
@@ -521,9 +542,10 @@ def run_predict_table(args, fitted):
                 )
                 rates[name].append(rate)
                 cpu_rates[name].append(cpu_rate)
-        for repeat in range(7 * predict_repeats(args)):
-            names = ESTIMATOR_NAMES if repeat % 2 == 0 else ESTIMATOR_NAMES[::-1]
-            for name in names:
+        # Always in the same order, so that each call follows the other
+        # estimator's call.
+        for _ in range(7 * predict_repeats(args)):
+            for name in ESTIMATOR_NAMES:
                 single_rates[name].append(
                     time_predict_proba(models[name], X_test, 0)[0]
                 )
@@ -589,7 +611,7 @@ def run_memory_table(args, A_train, y_train):
                     peaks[name] = fit_peak_memory(
                         name, X_train, y_train, batch_size, 1, args.skmlp_dtype
                     )
-                before, after = subprocess_maxrss(
+                before, after = subprocess_peak_rss(
                     name, X_train, y_train, batch_size, args.skmlp_dtype, directory
                 )
                 rss[name] = f"{after / 1024:.1f} (+{(after - before) / 1024:.1f})"
@@ -609,8 +631,8 @@ def run_memory_table(args, A_train, y_train):
         "skmlp tracemalloc MiB",
         "sklearn tracemalloc MiB",
         "ratio",
-        "skmlp maxrss MiB (fit growth)",
-        "sklearn maxrss MiB (fit growth)",
+        "skmlp peak RSS MiB (fit growth)",
+        "sklearn peak RSS MiB (fit growth)",
     ]
     print(f"\nPeak memory of one fit (batch size {batch_size}, 1 epoch)")
     print(format_table(header, rows))
